@@ -1,0 +1,12 @@
+import ArgumentParser
+import Core
+
+/// The operator command line: `signalbridge <command>`. Reads the same environment as the functions.
+@main
+struct SignalBridgeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "signalbridge",
+        abstract: "Operate a SignalBridge deployment.",
+        version: SignalBridgeVersion.current,
+        subcommands: [MigrateCommand.self, StatusCommand.self])
+}

@@ -1,0 +1,45 @@
+# SignalBridge: the two commands are `make run` and `make test` (see README.md).
+SHELL   := /bin/bash
+CONFIG  ?= release
+STACK   := Tests/Stack/stack.sh
+export CONFIG
+
+.PHONY: help deps build run up down status test unit-test integration-test clean
+
+help:
+	@echo "make run    install what is missing, build, start everything on 127.0.0.1:8080 (Ctrl-C stops)"
+	@echo "make test   the same set-up (debug build), then every test; leaves nothing running"
+	@echo "make up / make down / make status   the local stack in the background"
+
+## Debian packages (apt-get update + install, only what is missing).
+deps:
+	@Tests/Stack/install-deps.sh
+
+build: deps
+	swift build -c $(CONFIG)
+
+run: build
+	@$(STACK) run
+
+up: build
+	@$(STACK) up
+
+down:
+	@$(STACK) down
+
+status:
+	@$(STACK) status
+
+## Unit tests, then the stack (debug build, so one compilation serves both), then integration tests.
+test: CONFIG = debug
+test: deps
+	swift build --build-tests
+	swift test --skip-build --skip IntegrationTests
+	@$(STACK) down
+	@$(STACK) up
+	@set -a && . .local/stack.env && set +a && \
+	  status=0; swift test --skip-build --no-parallel --filter IntegrationTests || status=$$?; \
+	  $(STACK) down; exit $$status
+
+clean: down
+	rm -rf .build .local

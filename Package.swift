@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+// SignalBridge: stateless Swift functions behind nginx (FastCGI) and cron, coordinating through PostgreSQL.
+import PackageDescription
+
+/// Settings shared by every Swift target.
+let swiftSettings: [SwiftSetting] = [
+    // `any P` spelled out for existentials: the cost of dynamic dispatch stays visible.
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+/// One executable per HTTP function or scheduled task; each can be built and deployed alone.
+let functions: [(name: String, dependencies: [Target.Dependency])] = [
+    ("Health", ["Runtime", "Database"]),
+]
+
+let package = Package(
+    name: "SignalBridge",
+    platforms: [.macOS(.v14)],
+    products: functions.map { .executable(name: $0.name, targets: [$0.name]) } + [
+        .executable(name: "signalbridge", targets: ["CLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries, each a module map + shim header (apt providers are hints printed when missing).
+        .systemLibrary(name: "CFastCGI", path: "Shared/CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
+        .systemLibrary(name: "CPostgres", path: "Shared/CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenSSL", path: "Shared/COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Shared/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Shared Swift libraries.
+        .target(name: "Core", path: "Shared/Core", swiftSettings: swiftSettings),
+        .target(name: "Crypto", dependencies: ["COpenSSL"], path: "Shared/Crypto", swiftSettings: swiftSettings),
+        .target(name: "Runtime", dependencies: ["Core", "CFastCGI"], path: "Shared/Runtime", swiftSettings: swiftSettings),
+        .target(name: "Database", dependencies: ["Core", "Crypto", "CPostgres"], path: "Shared/Database", swiftSettings: swiftSettings),
+        .target(name: "HTTPClient", dependencies: ["Core", "CCurl"], path: "Shared/HTTPClient", swiftSettings: swiftSettings),
+
+        // Operator command line (`signalbridge migrate|status|…`).
+        .executableTarget(
+            name: "CLI",
+            dependencies: ["Core", "Database", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Functions/CLI", swiftSettings: swiftSettings),
+
+        // test targets
+        .executableTarget(name: "Probe", dependencies: ["Runtime", "Database"], path: "Tests/Probe", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "UnitTests", dependencies: ["Core", "Crypto", "Runtime", "Database"],
+            path: "Tests/UnitTests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["Core", "Crypto", "Database", "HTTPClient"],
+            path: "Tests/IntegrationTests", swiftSettings: swiftSettings),
+    ] + functions.map {
+        .executableTarget(name: $0.name, dependencies: $0.dependencies, path: "Functions/\($0.name)", swiftSettings: swiftSettings)
+    }
+)

@@ -1,0 +1,69 @@
+import Core
+import Foundation
+
+/// One HTTP request as a function sees it: method, decoded path, query, lower-cased headers and the raw body.
+public struct Request: Sendable {
+    public let method: String
+    /// The decoded path without the query string (`/v1/executions/42`).
+    public let path: String
+    /// Query parameters in order; a name may repeat.
+    public let queryItems: [(name: String, value: String)]
+    /// Header names are lower-case with `-` (`x-request-id`).
+    public let headers: [String: String]
+    public let body: [UInt8]
+    public let remoteAddress: String?
+    /// The id echoed in `X-Request-ID` and in every log line and error body of this request.
+    public let requestID: String
+    /// Values of the `{name}` segments of the matched route.
+    public internal(set) var pathParameters: [String: String] = [:]
+
+    public init(method: String, path: String, queryItems: [(name: String, value: String)] = [],
+                headers: [String: String] = [:], body: [UInt8] = [], remoteAddress: String? = nil, requestID: String) {
+        self.method = method
+        self.path = path
+        self.queryItems = queryItems
+        self.headers = headers
+        self.body = body
+        self.remoteAddress = remoteAddress
+        self.requestID = requestID
+    }
+
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+
+    /// The first value of a query parameter.
+    public func query(_ name: String) -> String? { queryItems.first { $0.name == name }?.value }
+
+    public func parameter(_ name: String) -> String? { pathParameters[name] }
+
+    /// Decodes the body as JSON: 415 when it is declared as something else, 400 when it is not JSON,
+    /// 422 (with the field path) when a field is missing or has the wrong type.
+    public func decodeJSON<T: Decodable>(_ type: T.Type) throws(APIError) -> T {
+        if let contentType = header("content-type"),
+           !contentType.lowercased().hasPrefix("application/json") {
+            throw APIError(.unsupportedMediaType, "Content-Type must be application/json", status: 415)
+        }
+        guard !body.isEmpty else { throw APIError.malformed("Request body is empty; a JSON object is expected") }
+        do {
+            return try JSON.decoder.decode(T.self, from: Data(body))
+        } catch let error as DecodingError {
+            throw JSON.apiError(for: error)
+        } catch {
+            throw APIError.malformed("Request body is not valid JSON")
+        }
+    }
+}
+
+/// Parses `a=1&b=two%20words` (with `+` as space) into ordered name/value pairs.
+public func parseQueryString(_ query: String) -> [(name: String, value: String)] {
+    guard !query.isEmpty else { return [] }
+    func decode(_ s: Substring) -> String {
+        let spaced = s.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
+    }
+    return query.split(separator: "&", omittingEmptySubsequences: true).map { pair in
+        if let eq = pair.firstIndex(of: "=") {
+            return (decode(pair[..<eq]), decode(pair[pair.index(after: eq)...]))
+        }
+        return (decode(pair), "")
+    }
+}

@@ -1,0 +1,93 @@
+import Core
+import Foundation
+
+/// What a handler returns: status, headers and body, plus optional work to run after the response is sent.
+public struct Response {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    /// Runs after the response has been flushed to nginx and the connection closed (e.g. order submission
+    /// after a webhook acknowledgment). Its failures are logged, never sent.
+    public var afterResponse: (() throws -> Void)?
+
+    public init(status: Int = 200, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public static func json(_ value: some Encodable, status: Int = 200) throws -> Response {
+        let data = try JSON.encoder.encode(value)
+        return Response(status: status, headers: [("Content-Type", "application/json")], body: Array(data))
+    }
+
+    public static func json(_ value: JSONValue, status: Int = 200) -> Response {
+        Response(status: status, headers: [("Content-Type", "application/json")], body: Array(value.jsonText.utf8))
+    }
+
+    public static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> Response {
+        Response(status: status, headers: [("Content-Type", contentType)], body: Array(text.utf8))
+    }
+
+    public static func noContent() -> Response { Response(status: 204) }
+
+    /// The error contract body for `error`.
+    public static func error(_ error: APIError, requestID: String) -> Response {
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
+        for (name, value) in error.headers.sorted(by: { $0.key < $1.key }) { headers.append((name, value)) }
+        return Response(status: error.status, headers: headers, body: Array(error.body(requestID: requestID).utf8))
+    }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    /// The CGI/FastCGI wire form: `Status:` line, headers, blank line, body.
+    func wireHead(requestID: String) -> String {
+        var head = "Status: \(status) \(HTTPStatus.reason(status))\r\n"
+        var hasContentType = false
+        for (name, value) in headers {
+            if name.lowercased() == "content-type" { hasContentType = true }
+            head += "\(name): \(HTTPStatus.headerSafe(value))\r\n"
+        }
+        if !hasContentType && !body.isEmpty { head += "Content-Type: application/octet-stream\r\n" }
+        head += "X-Request-ID: \(requestID)\r\n"
+        if header("Cache-Control") == nil { head += "Cache-Control: no-store\r\n" }
+        head += "\r\n"
+        return head
+    }
+}
+
+/// Reason phrases and header hygiene.
+enum HTTPStatus {
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 201: "Created"
+        case 202: "Accepted"
+        case 204: "No Content"
+        case 304: "Not Modified"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 409: "Conflict"
+        case 413: "Content Too Large"
+        case 415: "Unsupported Media Type"
+        case 422: "Unprocessable Content"
+        case 429: "Too Many Requests"
+        case 500: "Internal Server Error"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        default: "Status"
+        }
+    }
+
+    /// Strips CR/LF so a value can never start a new header line.
+    static func headerSafe(_ value: String) -> String {
+        value.contains(where: { $0 == "\r" || $0 == "\n" })
+            ? value.replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: "") : value
+    }
+}

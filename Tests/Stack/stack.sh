@@ -1,0 +1,342 @@
+#!/usr/bin/env bash
+# The local stack behind `make run`, `make up`, `make down` and `make test`: a private PostgreSQL cluster,
+# every function under spawn-fcgi, and nginx on 127.0.0.1. All state lives in .local/ (git-ignored).
+#
+#   stack.sh up        start whatever is not running (a second `up` is harmless), wait for /v1/health
+#   stack.sh down      stop everything this stack started
+#   stack.sh run       up, then stay in the foreground showing the logs until Ctrl-C, then down
+#   stack.sh status    what runs where
+#   stack.sh pg-stop | pg-start    stop/start only PostgreSQL (used by the tests)
+#
+# Environment: CONFIG (release|debug, default release), HTTP_PORT (8080), PG_PORT (55432),
+# FUNCTION_PROCESSES (2), SIGNALBRIDGE_STATE_DIR (.local).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+STATE=${SIGNALBRIDGE_STATE_DIR:-$ROOT/.local}
+CONFIG=${CONFIG:-release}
+HTTP_PORT=${HTTP_PORT:-8080}
+PG_PORT=${PG_PORT:-55432}
+FUNCTION_PROCESSES=${FUNCTION_PROCESSES:-2}
+SERVICE_USER=signalbridge
+RUN=$STATE/run
+LOG=$STATE/log
+SECRETS=$STATE/secrets
+PGDATA=$STATE/pgdata
+PGSOCK=$RUN/pg
+
+say() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# Runs a command as the unprivileged service user (PostgreSQL refuses root; functions never need it).
+as_service() {
+  if is_root; then runuser -u "$SERVICE_USER" -- "$@"; else "$@"; fi
+}
+
+pg_bin() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$dir" ] || die "PostgreSQL server binaries not found (run: make deps)"
+  echo "$dir"
+}
+
+bin_dir() {
+  local dir
+  dir=$(cd "$ROOT" && swift build -c "$CONFIG" --show-bin-path)
+  [ -x "$dir/signalbridge" ] || die "binaries not built in $dir (run: make build CONFIG=$CONFIG)"
+  echo "$dir"
+}
+
+# Executable function targets: every folder of Functions/ except the operator CLI.
+function_names() {
+  local d
+  for d in "$ROOT"/Functions/*/; do
+    d=$(basename "$d")
+    [ "$d" = CLI ] || echo "$d"
+  done
+}
+
+lower() { tr '[:upper:]' '[:lower:]' <<<"$1"; }
+
+ensure_layout() {
+  if is_root && ! id "$SERVICE_USER" >/dev/null 2>&1; then
+    say "creating system user $SERVICE_USER"
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$SERVICE_USER"
+  fi
+  mkdir -p "$STATE" "$RUN" "$LOG" "$SECRETS" "$PGSOCK" "$PGDATA" "$STATE/nginx/tmp"
+  chmod 755 "$STATE" "$RUN"
+  chmod 700 "$SECRETS" "$PGDATA" "$PGSOCK"
+  if is_root; then
+    chown "$SERVICE_USER": "$PGDATA" "$PGSOCK" "$LOG"
+    chmod 755 "$LOG"
+    # The functions read their database URL from a file they can open as the service user.
+    chown root:"$SERVICE_USER" "$SECRETS"
+    chmod 750 "$SECRETS"
+  fi
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+
+pg_running() { as_service "$(pg_bin)/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; }
+
+pg_init() {
+  [ -f "$PGDATA/PG_VERSION" ] && return 0
+  say "creating PostgreSQL cluster in $PGDATA"
+  as_service "$(pg_bin)/initdb" -D "$PGDATA" -U postgres -E UTF8 --locale=C.UTF-8 \
+    --auth-local=trust --auth-host=scram-sha-256 >"$LOG/initdb.log" 2>&1 || {
+    cat "$LOG/initdb.log" >&2
+    die "initdb failed"
+  }
+  as_service tee -a "$PGDATA/postgresql.conf" >/dev/null <<EOF
+
+# SignalBridge local cluster (Tests/Stack/stack.sh)
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PGSOCK'
+max_connections = 200
+shared_buffers = 256MB
+max_wal_size = 4GB
+checkpoint_timeout = 15min
+log_min_messages = warning
+log_line_prefix = '%m [%p] %q%u@%d '
+EOF
+}
+
+pg_start() {
+  pg_init
+  if pg_running; then return 0; fi
+  if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$PG_PORT "; then
+    die "port $PG_PORT is taken by another program (set PG_PORT)"
+  fi
+  say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+  as_service "$(pg_bin)/pg_ctl" -D "$PGDATA" -l "$LOG/postgres.log" -w -t 60 start >/dev/null ||
+    { tail -n 20 "$LOG/postgres.log" >&2; die "PostgreSQL did not start"; }
+}
+
+pg_stop() {
+  pg_running || return 0
+  say "stopping PostgreSQL"
+  as_service "$(pg_bin)/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null
+}
+
+psql_admin() { as_service psql -X -q -v ON_ERROR_STOP=1 -h "$PGSOCK" -p "$PG_PORT" -U postgres "$@"; }
+
+# Roles, database and the URL files. Passwords are generated once and kept in .local/secrets.
+db_setup() {
+  local role pw
+  for role in owner app; do
+    [ -s "$SECRETS/$role.password" ] || (umask 077 && openssl rand -hex 24 >"$SECRETS/$role.password")
+  done
+  psql_admin -d postgres <<SQL
+DO \$\$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'signalbridge_owner') THEN CREATE ROLE signalbridge_owner LOGIN; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'signalbridge_app') THEN CREATE ROLE signalbridge_app LOGIN; END IF;
+END
+\$\$;
+ALTER ROLE signalbridge_owner PASSWORD '$(cat "$SECRETS/owner.password")';
+ALTER ROLE signalbridge_app PASSWORD '$(cat "$SECRETS/app.password")';
+SELECT 'CREATE DATABASE signalbridge OWNER signalbridge_owner' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'signalbridge')
+\gexec
+REVOKE ALL ON DATABASE signalbridge FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE signalbridge TO signalbridge_app;
+SQL
+  for role in owner app; do
+    pw=$(cat "$SECRETS/$role.password")
+    (umask 027 && printf 'postgresql://signalbridge_%s:%s@127.0.0.1:%s/signalbridge\n' "$role" "$pw" "$PG_PORT" >"$SECRETS/$role.url")
+  done
+  if is_root; then chgrp "$SERVICE_USER" "$SECRETS/app.url"; fi
+}
+
+migrate() {
+  say "applying migrations"
+  DATABASE_URL_FILE="$SECRETS/owner.url" "$BIN/signalbridge" migrate --dir "$ROOT/migrations" | sed 's/^/[migrate] /' >&2
+}
+
+# ---------------------------------------------------------------- functions (spawn-fcgi)
+
+pids_alive() {
+  local f=$1 pid
+  [ -s "$f" ] || return 1
+  while read -r pid || [ -n "$pid" ]; do
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  done <"$f"
+  return 0
+}
+
+start_function() {
+  local name=$1 binary=$2 processes=$3 sock pidfile
+  sock=$RUN/$(lower "$name").sock
+  pidfile=$RUN/$(lower "$name").pid
+  if pids_alive "$pidfile"; then return 0; fi
+  stop_pidfile "$pidfile"
+  rm -f "$sock"
+  local owner=()
+  if is_root; then owner=(-u "$SERVICE_USER" -g "$SERVICE_USER" -U "$SERVICE_USER" -G nogroup -M 0660); else owner=(-M 0600); fi
+  env -i PATH=/usr/bin:/bin LANG=C.UTF-8 \
+    DATABASE_URL_FILE="$SECRETS/app.url" \
+    LOG_FILE="$LOG/$(lower "$name").log" LOG_LEVEL="${LOG_LEVEL:-info}" \
+    spawn-fcgi -s "$sock" -F "$processes" -P "$pidfile" "${owner[@]}" -- "$binary" >/dev/null ||
+    die "spawn-fcgi could not start $name"
+}
+
+# TERM every pid in the file, wait (bounded) for them to exit, then remove the file.
+stop_pidfile() {
+  local f=$1 pid pids=() i
+  [ -f "$f" ] || return 0
+  while read -r pid || [ -n "$pid" ]; do [ -n "$pid" ] && pids+=("$pid"); done <"$f"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for i in $(seq 1 100); do
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive -eq 0 ] && break
+    sleep 0.05
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  rm -f "$f"
+}
+
+functions_start() {
+  local name
+  for name in $(function_names); do
+    start_function "$name" "$BIN/$name" "$FUNCTION_PROCESSES"
+  done
+  # The test-only probe function (Tests/Probe), routed under /_probe/ by the local nginx only.
+  start_function Probe "$BIN/Probe" 2
+}
+
+functions_stop() {
+  local f
+  for f in "$RUN"/*.pid; do
+    [ -e "$f" ] || continue
+    [ "$(basename "$f")" = nginx.pid ] && continue
+    stop_pidfile "$f"
+    rm -f "${f%.pid}.sock"
+  done
+}
+
+# ---------------------------------------------------------------- nginx
+
+render() { # template output
+  local user_line=""
+  is_root && user_line="user nobody nogroup;"
+  sed -e "s|@STATE@|$STATE|g" -e "s|@SOCKET_DIR@|$RUN|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" \
+      -e "s|@USER_LINE@|$user_line|g" "$1" >"$2"
+}
+
+nginx_conf() {
+  local conf=$STATE/nginx
+  cp "$ROOT/nginx/http.conf" "$ROOT/nginx/fastcgi_params.conf" "$ROOT/nginx/errors.conf" "$conf/"
+  render "$ROOT/nginx/routes.conf.in" "$conf/routes.conf"
+  render "$ROOT/nginx/local.conf.in" "$conf/nginx.conf"
+  nginx -t -q -p "$conf/" -c "$conf/nginx.conf" || die "nginx configuration is invalid"
+}
+
+nginx_running() { [ -s "$RUN/nginx.pid" ] && kill -0 "$(cat "$RUN/nginx.pid")" 2>/dev/null; }
+
+nginx_start() {
+  nginx_conf
+  if nginx_running; then
+    nginx -p "$STATE/nginx/" -c "$STATE/nginx/nginx.conf" -s reload
+    return 0
+  fi
+  if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$HTTP_PORT "; then
+    die "port $HTTP_PORT is taken by another program (set HTTP_PORT)"
+  fi
+  say "starting nginx on 127.0.0.1:$HTTP_PORT"
+  nginx -p "$STATE/nginx/" -c "$STATE/nginx/nginx.conf"
+}
+
+nginx_stop() {
+  nginx_running || { rm -f "$RUN/nginx.pid"; return 0; }
+  local pid i
+  pid=$(cat "$RUN/nginx.pid")
+  kill -QUIT "$pid" 2>/dev/null || true
+  for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$RUN/nginx.pid"
+}
+
+# ---------------------------------------------------------------- commands
+
+wait_healthy() {
+  local i body
+  for i in $(seq 1 150); do
+    body=$(curl -s --max-time 2 "http://127.0.0.1:$HTTP_PORT/v1/health" || true)
+    if grep -q '"database":"ok"' <<<"$body"; then return 0; fi
+    sleep 0.2
+  done
+  say "last health answer: ${body:-none}"
+  die "/v1/health did not report the database ok within 30 s (logs: $LOG)"
+}
+
+write_env() {
+  cat >"$STATE/stack.env" <<EOF
+SIGNALBRIDGE_BASE_URL=http://127.0.0.1:$HTTP_PORT
+SIGNALBRIDGE_STACK=$ROOT/Tests/Stack/stack.sh
+SIGNALBRIDGE_BIN_DIR=$BIN
+SIGNALBRIDGE_STATE_DIR=$STATE
+SIGNALBRIDGE_MIGRATIONS_DIR=$ROOT/migrations
+TEST_DATABASE_URL_FILE=$SECRETS/owner.url
+APP_DATABASE_URL_FILE=$SECRETS/app.url
+HTTP_PORT=$HTTP_PORT
+PG_PORT=$PG_PORT
+CONFIG=$CONFIG
+EOF
+}
+
+cmd_up() {
+  BIN=$(bin_dir)
+  ensure_layout
+  pg_start
+  db_setup
+  migrate
+  functions_start
+  nginx_start
+  write_env
+  wait_healthy
+  cmd_status
+}
+
+cmd_down() {
+  nginx_stop
+  functions_stop
+  pg_stop
+}
+
+cmd_status() {
+  local f name
+  echo "SignalBridge local stack ($CONFIG build), state in $STATE"
+  if pg_running; then echo "  postgres    127.0.0.1:$PG_PORT  (db signalbridge, log $LOG/postgres.log)"; else echo "  postgres    stopped"; fi
+  for f in "$RUN"/*.pid; do
+    [ -e "$f" ] || continue
+    name=$(basename "$f" .pid)
+    [ "$name" = nginx ] && continue
+    if pids_alive "$f"; then
+      echo "  $(printf '%-10s' "$name")  $(wc -l <"$f" | awk '{print $1+1}') process(es) on $RUN/$name.sock  (log $LOG/$name.log)"
+    else
+      echo "  $(printf '%-10s' "$name")  NOT RUNNING"
+    fi
+  done
+  if nginx_running; then echo "  nginx       http://127.0.0.1:$HTTP_PORT  (try: curl -s 127.0.0.1:$HTTP_PORT/v1/health)"; else echo "  nginx       stopped"; fi
+}
+
+cmd_run() {
+  cmd_up
+  trap 'echo; say "stopping"; cmd_down; exit 0' INT TERM
+  say "running; Ctrl-C stops everything. Logs follow."
+  tail -n 0 -F "$LOG"/*.log &
+  wait $!
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  run) cmd_run ;;
+  status) cmd_status ;;
+  pg-stop) pg_stop ;;
+  pg-start) pg_start ;;
+  *) echo "usage: $0 up|down|run|status|pg-stop|pg-start" >&2; exit 2 ;;
+esac
