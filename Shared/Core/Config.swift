@@ -4,6 +4,12 @@ import Foundation
 public struct ConfigError: Error, Equatable, CustomStringConvertible {
     public let variable: String
     public let reason: String
+
+    public init(variable: String, reason: String) {
+        self.variable = variable
+        self.reason = reason
+    }
+
     public var description: String { "configuration \(variable): \(reason)" }
 }
 

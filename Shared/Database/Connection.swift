@@ -92,6 +92,7 @@ public final class Connection {
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws. Serialization
     /// failures and deadlocks re-run the whole body, up to `retries` more times.
+    @discardableResult
     public func transaction<T>(retries: Int = 2, _ body: (Connection) throws -> T) throws -> T {
         precondition(transactionDepth == 0, "nested transactions are not supported")
         var attempt = 0

@@ -29,6 +29,7 @@ public struct FunctionRuntime {
             Logger(label: name).error("cannot open LOG_FILE; logging to stderr", ["path": .string(path)])
         }
         let logger = Logger.fromConfig(config, label: name).with(["pid": .int(Int(getpid()))])
+        unblockSignals()
         let runtime: FunctionRuntime
         do {
             let maxBody = try config.int("MAX_BODY_BYTES", default: 65536, range: 1...(16 << 20))
@@ -38,6 +39,14 @@ public struct FunctionRuntime {
             return 78
         }
         return runtime.run(config: config)
+    }
+
+    /// A launcher may hand over a blocked signal mask (threads of Swift Testing and Dispatch block nearly all
+    /// signals, and posix_spawn children inherit that); SIGTERM must always reach the accept loop.
+    static func unblockSignals() {
+        var none = sigset_t()
+        sigemptyset(&none)
+        sigprocmask(SIG_SETMASK, &none, nil)
     }
 
     /// Chooses the mode and serves until shutdown; returns the process exit status.
@@ -75,8 +84,9 @@ public struct FunctionRuntime {
         while true {
             let accepted = FCGX_Accept_r(req)
             if accepted < 0 {
-                // -1 after SIGTERM/SIGUSR1 (libfcgi's handlers set shutdownPending); anything else is a real error.
-                if accepted == -1 {
+                // After SIGTERM/SIGUSR1 libfcgi's handlers set shutdownPending and accept returns -1 or -EINTR
+                // (the latter when the runtime opened FCGI_SOCKET itself); anything else is a real error.
+                if accepted == -1 || accepted == -EINTR {
                     logger.info("shutting down")
                     return 0
                 }

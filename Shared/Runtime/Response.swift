@@ -86,8 +86,11 @@ enum HTTPStatus {
     }
 
     /// Strips CR/LF so a value can never start a new header line.
+    /// (Checked per scalar: in Swift "\r\n" is one `Character`, equal to neither "\r" nor "\n".)
     static func headerSafe(_ value: String) -> String {
-        value.contains(where: { $0 == "\r" || $0 == "\n" })
-            ? value.replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: "") : value
+        guard value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) else { return value }
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: value.unicodeScalars.filter { $0 != "\r" && $0 != "\n" })
+        return String(scalars)
     }
 }
