@@ -157,11 +157,17 @@ migrate() {
 
 # ---------------------------------------------------------------- functions (spawn-fcgi)
 
+# A pid counts as alive unless it is gone or a zombie (in containers PID 1 may never reap orphans).
+alive() {
+  kill -0 "$1" 2>/dev/null || return 1
+  ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null
+}
+
 pids_alive() {
   local f=$1 pid
   [ -s "$f" ] || return 1
   while read -r pid || [ -n "$pid" ]; do
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    [ -n "$pid" ] && alive "$pid" || return 1
   done <"$f"
   return 0
 }
@@ -170,7 +176,8 @@ start_function() {
   local name=$1 binary=$2 processes=$3 sock pidfile
   sock=$RUN/$(lower "$name").sock
   pidfile=$RUN/$(lower "$name").pid
-  if pids_alive "$pidfile"; then return 0; fi
+  # Running and not rebuilt since: leave it alone (a second `up` is harmless). Rebuilt: replace it.
+  if pids_alive "$pidfile" && ! [ "$binary" -nt "$pidfile" ]; then return 0; fi
   stop_pidfile "$pidfile"
   rm -f "$sock"
   local owner=()
@@ -190,7 +197,7 @@ stop_pidfile() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for i in $(seq 1 100); do
     local alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    for pid in "${pids[@]}"; do alive "$pid" && alive=1; done
     [ $alive -eq 0 ] && break
     sleep 0.05
   done
@@ -234,12 +241,12 @@ nginx_conf() {
   nginx -t -q -p "$conf/" -c "$conf/nginx.conf" || die "nginx configuration is invalid"
 }
 
-nginx_running() { [ -s "$RUN/nginx.pid" ] && kill -0 "$(cat "$RUN/nginx.pid")" 2>/dev/null; }
+nginx_running() { [ -s "$RUN/nginx.pid" ] && alive "$(cat "$RUN/nginx.pid")"; }
 
 nginx_start() {
   nginx_conf
   if nginx_running; then
-    nginx -p "$STATE/nginx/" -c "$STATE/nginx/nginx.conf" -s reload
+    nginx -p "$STATE/nginx/" -c "$STATE/nginx/nginx.conf" -s reload 2>/dev/null || die "nginx reload failed"
     return 0
   fi
   if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$HTTP_PORT "; then
@@ -254,7 +261,7 @@ nginx_stop() {
   local pid i
   pid=$(cat "$RUN/nginx.pid")
   kill -QUIT "$pid" 2>/dev/null || true
-  for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  for i in $(seq 1 100); do alive "$pid" || break; sleep 0.05; done
   kill -KILL "$pid" 2>/dev/null || true
   rm -f "$RUN/nginx.pid"
 }
@@ -325,10 +332,11 @@ cmd_status() {
 
 cmd_run() {
   cmd_up
-  trap 'echo; say "stopping"; cmd_down; exit 0' INT TERM
   say "running; Ctrl-C stops everything. Logs follow."
   tail -n 0 -F "$LOG"/*.log &
-  wait $!
+  local tail_pid=$!
+  trap 'kill "$tail_pid" 2>/dev/null; echo; say "stopping"; cmd_down; exit 0' INT TERM
+  wait "$tail_pid"
 }
 
 case "${1:-}" in
