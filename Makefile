@@ -37,8 +37,9 @@ test: deps
 	swift test --skip-build --skip IntegrationTests
 	@$(STACK) down
 	@$(STACK) up
-	@set -a && . .local/stack.env && set +a && \
-	  status=0; swift test --skip-build --no-parallel --filter IntegrationTests || status=$$?; \
+	@status=0; \
+	  { set -a && . "$${SIGNALBRIDGE_STATE_DIR:-.local}/stack.env" && set +a && \
+	    swift test --skip-build --no-parallel --filter IntegrationTests; } || status=$$?; \
 	  $(STACK) down; exit $$status
 
 clean: down

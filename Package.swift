@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["Core", "CFastCGI"], path: "Shared/Runtime", swiftSettings: swiftSettings),
         .target(name: "Database", dependencies: ["Core", "Crypto", "CPostgres"], path: "Shared/Database", swiftSettings: swiftSettings),
         .target(name: "HTTPClient", dependencies: ["Core", "CCurl"], path: "Shared/HTTPClient", swiftSettings: swiftSettings),
+        .target(name: "Exchange", dependencies: ["Core", "Crypto", "HTTPClient"], path: "Shared/Exchange", swiftSettings: swiftSettings),
 
         // Operator command line (`signalbridge migrate|status|…`).
         .executableTarget(

@@ -23,8 +23,10 @@ public enum SHA256 {
 /// HMAC-SHA256 through OpenSSL's EVP_MAC interface (no deprecated HMAC_CTX).
 public enum HMACSHA256 {
     public static func mac(key: some Collection<UInt8>, message: some Collection<UInt8>) -> [UInt8] {
-        let keyBytes = Array(key)
-        let messageBytes = Array(message)
+        // A zero-length buffer may have no base address; libcrypto wants a valid pointer, so pad with a spare byte.
+        let keyCount = key.count, messageCount = message.count
+        let keyBytes = Array(key) + [0]
+        let messageBytes = Array(message) + [0]
         guard let mac = EVP_MAC_fetch(nil, "HMAC", nil) else { preconditionFailure("EVP_MAC_fetch(HMAC) failed") }
         defer { EVP_MAC_free(mac) }
         guard let ctx = EVP_MAC_CTX_new(mac) else { preconditionFailure("EVP_MAC_CTX_new failed") }
@@ -39,11 +41,8 @@ public enum HMACSHA256 {
             return keyBytes.withUnsafeBufferPointer { k in
                 messageBytes.withUnsafeBufferPointer { m in
                     out.withUnsafeMutableBufferPointer { o in
-                        // A zero-length key still needs a valid pointer.
-                        var empty: UInt8 = 0
-                        let keyPointer = k.baseAddress ?? withUnsafePointer(to: &empty) { $0 }
-                        return EVP_MAC_init(ctx, keyPointer, k.count, &params) == 1
-                            && EVP_MAC_update(ctx, m.baseAddress ?? keyPointer, m.count) == 1
+                        EVP_MAC_init(ctx, k.baseAddress, keyCount, &params) == 1
+                            && EVP_MAC_update(ctx, m.baseAddress, messageCount) == 1
                             && EVP_MAC_final(ctx, o.baseAddress, &outLength, 32) == 1
                     }
                 }

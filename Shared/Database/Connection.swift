@@ -13,7 +13,9 @@ public final class Connection {
     private let logger: Logger
     private var conn: OpaquePointer?
     private var prepared: [String: String] = [:]
-    private var transactionDepth = 0
+    private var statementCounter = 0
+    /// Inside `transaction`: a lost connection must fail the transaction, never silently continue without one.
+    private var inTransaction = false
 
     public init(url: Secret, applicationName: String, logger: Logger) {
         self.url = url
@@ -37,14 +39,24 @@ public final class Connection {
             PQfinish(conn)
             self.conn = nil
             prepared.removeAll()
-            transactionDepth = 0
+        }
+        if inTransaction {
+            throw DatabaseError(kind: .unavailable, message: "connection lost inside a transaction")
+        }
+        // libpq quotes a malformed URI in its error text, password included: validate it first, quietly.
+        var parseError: UnsafeMutablePointer<CChar>?
+        if let options = PQconninfoParse(url.reveal(), &parseError) {
+            PQconninfoFree(options)
+        } else {
+            if let parseError { PQfreemem(parseError) }
+            throw DatabaseError(kind: .unavailable, message: "DATABASE_URL is malformed")
         }
         // Defaults first; the URL (expanded from dbname) overrides them.
         let keys = ["connect_timeout", "application_name", "options", "dbname"]
         let values = ["3", applicationName, "-c TimeZone=UTC -c DateStyle=ISO", url.reveal()]
         let c = withCStrings(keys) { k in withCStrings(values) { v in PQconnectdbParams(k, v, 1) } }
         guard let c, PQstatus(c) == CONNECTION_OK else {
-            let message = c.map { Connection.errorText($0) } ?? "out of memory"
+            let message = c.map { Connection.redact(Connection.errorText($0), secret: url) } ?? "out of memory"
             if let c { PQfinish(c) }
             throw DatabaseError(kind: .unavailable, message: "cannot connect: \(message)")
         }
@@ -57,16 +69,16 @@ public final class Connection {
         if let conn { PQfinish(conn) }
         conn = nil
         prepared.removeAll()
-        transactionDepth = 0
     }
 
     /// Runs a parameterised statement and returns its rows. `idempotent` statements are retried once
     /// when the connection turns out to be broken (e.g. after a server restart) outside a transaction.
     @discardableResult
     public func query(_ sql: String, _ parameters: [any SQLParameter] = [], idempotent: Bool = false) throws(DatabaseError) -> [Row] {
+        let insideTransaction = inTransaction
         do {
             return try run(sql, parameters)
-        } catch let error where error.kind == .unavailable && idempotent && transactionDepth == 0 {
+        } catch let error where error.kind == .unavailable && idempotent && !insideTransaction {
             logger.warning("database connection lost; reconnecting", ["error": .string(error.message)])
             close()
             return try run(sql, parameters)
@@ -94,18 +106,18 @@ public final class Connection {
     /// failures and deadlocks re-run the whole body, up to `retries` more times.
     @discardableResult
     public func transaction<T>(retries: Int = 2, _ body: (Connection) throws -> T) throws -> T {
-        precondition(transactionDepth == 0, "nested transactions are not supported")
+        precondition(!inTransaction, "nested transactions are not supported")
         var attempt = 0
         while true {
-            try executeScript("BEGIN")
-            transactionDepth = 1
+            try begin()
+            inTransaction = true
             do {
                 let result = try body(self)
-                transactionDepth = 0
+                inTransaction = false
                 try executeScript("COMMIT")
                 return result
             } catch {
-                transactionDepth = 0
+                inTransaction = false
                 if isConnected { try? executeScript("ROLLBACK") }
                 if let db = error as? DatabaseError, db.kind == .retryable, attempt < retries {
                     attempt += 1
@@ -119,10 +131,34 @@ public final class Connection {
 
     // MARK: private
 
+    /// BEGIN; nothing was done yet, so a connection that died while idle (server restart) is simply re-made.
+    private func begin() throws(DatabaseError) {
+        do {
+            try executeScript("BEGIN")
+        } catch {
+            guard error.kind == .unavailable else { throw error }
+            close()
+            try executeScript("BEGIN")
+        }
+    }
+
     private func run(_ sql: String, _ parameters: [any SQLParameter]) throws(DatabaseError) -> [Row] {
+        do {
+            return try runPrepared(sql, parameters)
+        } catch let error where error.sqlState == "0A000" && !inTransaction {
+            // "cached plan must not change result type": the schema changed under a prepared statement.
+            if let name = prepared.removeValue(forKey: sql) { _ = try? executeScript("DEALLOCATE " + name) }
+            return try runPrepared(sql, parameters)
+        }
+    }
+
+    private func runPrepared(_ sql: String, _ parameters: [any SQLParameter]) throws(DatabaseError) -> [Row] {
         try connect()
         let name = try statementName(for: sql)
         let texts = parameters.map { $0.sqlText }
+        if texts.contains(where: { $0?.utf8.contains(0) == true }) {
+            throw DatabaseError(kind: .invalidData, message: "a parameter contains a NUL byte")
+        }
         let res = withOptionalCStrings(texts) { values in
             PQexecPrepared(conn, name, Int32(texts.count), values, nil, nil, 0)
         }
@@ -135,7 +171,8 @@ public final class Connection {
 
     private func statementName(for sql: String) throws(DatabaseError) -> String {
         if let name = prepared[sql] { return name }
-        let name = "sb\(prepared.count + 1)"
+        statementCounter += 1
+        let name = "sb\(statementCounter)"
         guard let res = PQprepare(conn, name, sql, 0, nil) else { throw failure(nil) }
         defer { PQclear(res) }
         guard PQresultStatus(res) == PGRES_COMMAND_OK else { throw failure(res) }
@@ -147,17 +184,27 @@ public final class Connection {
         let sqlState = res.flatMap { field($0, cpg_diag_sqlstate) }
         let message = res.flatMap { field($0, cpg_diag_message_primary) } ?? conn.map { Connection.errorText($0) } ?? "no connection"
         let constraint = res.flatMap { field($0, cpg_diag_constraint_name) }
-        var kind = DatabaseError.classify(sqlState: sqlState)
-        if let conn, PQstatus(conn) != CONNECTION_OK {
+        var kind = sqlState == nil ? DatabaseError.Kind.other : DatabaseError.classify(sqlState: sqlState)
+        if conn == nil || PQstatus(conn) != CONNECTION_OK {
             kind = .unavailable
             close()
         }
-        return DatabaseError(kind: kind, sqlState: sqlState, message: message, constraint: constraint)
+        return DatabaseError(kind: kind, sqlState: sqlState, message: Connection.redact(message, secret: url), constraint: constraint)
     }
 
     private func field(_ res: OpaquePointer, _ code: Int32) -> String? {
         guard let p = PQresultErrorField(res, code) else { return nil }
         return String(cString: p)
+    }
+
+    /// Removes the connection URL and its password from a libpq message, should one ever be quoted.
+    static func redact(_ message: String, secret: Secret) -> String {
+        var text = message.replacingOccurrences(of: secret.reveal(), with: "REDACTED")
+        if let at = secret.reveal().firstIndex(of: "@"), let colon = secret.reveal()[..<at].lastIndex(of: ":") {
+            let password = String(secret.reveal()[secret.reveal().index(after: colon)..<at])
+            if password.count >= 4 { text = text.replacingOccurrences(of: password, with: "REDACTED") }
+        }
+        return text
     }
 
     private static func errorText(_ conn: OpaquePointer) -> String {

@@ -42,6 +42,7 @@ public struct DatabaseError: Error, CustomStringConvertible, APIErrorConvertible
         case "40001", "40P01": return .retryable
         case "55P03", "57014": return .timeout
         case "57P01", "57P02", "57P03": return .unavailable
+        case "08P01": return .other  // protocol violation: our bug, not an outage
         default:
             if s.hasPrefix("08") { return .unavailable }
             if s.hasPrefix("22") { return .invalidData }

@@ -73,17 +73,18 @@ public struct Migrator {
         public var pending: [MigrationFile]
     }
 
+    /// Read-only: works with a role that cannot create tables.
     public func status(on db: Connection) throws -> Status {
-        try ensureTable(db)
-        return try check(db)
+        let exists = try db.queryOne("SELECT to_regclass('schema_migrations') IS NOT NULL AS present")?.bool("present") ?? false
+        return exists ? try check(db) : Status(applied: [], pending: files)
     }
 
     /// Applies every pending migration; returns the ones applied by this call.
     @discardableResult
     public func migrate(on db: Connection, log: (String) -> Void = { _ in }) throws -> [MigrationFile] {
-        try ensureTable(db)
         try db.advisoryLock(.migrations)
         defer { try? db.advisoryUnlock(.migrations) }
+        try ensureTable(db)
         let status = try check(db)
         for file in status.pending {
             try db.transaction(retries: 0) { tx in

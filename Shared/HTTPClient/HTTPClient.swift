@@ -90,13 +90,13 @@ public final class HTTPClient {
         }
         _ = ccurl_setopt_pointer(h, CURLOPT_HEADERDATA, unmanaged)
 
-        let code: CURLcode = request.body.withUnsafeBufferPointer { body in
+        let code: CURLcode = withExtendedLifetime(sink) { request.body.withUnsafeBufferPointer { body in
             if !body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.method) {
                 _ = ccurl_setopt_long(h, CURLOPT_POSTFIELDSIZE, body.count)
                 _ = ccurl_setopt_pointer(h, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress ?? UnsafePointer(bitPattern: 1)!))
             }
             return curl_easy_perform(h)
-        }
+        } }
         guard code == CURLE_OK else {
             let message = String(cString: curl_easy_strerror(code))
             switch code {

@@ -138,7 +138,7 @@ public struct FunctionRuntime {
         do {
             let body = try readRequestBody(params: params, readBody: readBody)
             let request = Request(
-                method: method, path: path, queryItems: parseQueryString(params["QUERY_STRING"] ?? ""),
+                method: method, path: path, rawQuery: params["QUERY_STRING"] ?? "",
                 headers: FunctionRuntime.headers(from: params), body: body,
                 remoteAddress: params["REMOTE_ADDR"], requestID: requestID)
             response = try router.handle(request)

@@ -8,6 +8,8 @@ public struct Request: Sendable {
     public let path: String
     /// Query parameters in order; a name may repeat.
     public let queryItems: [(name: String, value: String)]
+    /// The query string exactly as received, still percent-encoded (what request signatures cover).
+    public let rawQuery: String
     /// Header names are lower-case with `-` (`x-request-id`).
     public let headers: [String: String]
     public let body: [UInt8]
@@ -17,11 +19,12 @@ public struct Request: Sendable {
     /// Values of the `{name}` segments of the matched route.
     public internal(set) var pathParameters: [String: String] = [:]
 
-    public init(method: String, path: String, queryItems: [(name: String, value: String)] = [],
-                headers: [String: String] = [:], body: [UInt8] = [], remoteAddress: String? = nil, requestID: String) {
+    public init(method: String, path: String, rawQuery: String = "", headers: [String: String] = [:],
+                body: [UInt8] = [], remoteAddress: String? = nil, requestID: String) {
         self.method = method
         self.path = path
-        self.queryItems = queryItems
+        self.rawQuery = rawQuery
+        self.queryItems = parseQueryString(rawQuery)
         self.headers = headers
         self.body = body
         self.remoteAddress = remoteAddress

@@ -101,6 +101,44 @@ extension Integration {
             #expect(try victim.queryOne("SELECT 8 AS v", idempotent: true)?.int("v") == 8)
         }
 
+        /// A connection lost in the middle of a transaction fails the whole transaction: the idempotent retry
+        /// must not reconnect and carry on outside it, committing half the work.
+        @Test func connectionLostInsideATransactionFailsItWhole() throws {
+            let victim = Stack.ownerConnection(), killer = Stack.ownerConnection()
+            let table = "tx_atomicity_" + UUID().uuidString.prefix(8).lowercased()
+            try killer.executeScript("CREATE TABLE \(table) (v int)")
+            defer { try? killer.executeScript("DROP TABLE \(table)") }
+            #expect(throws: DatabaseError.self) {
+                try victim.transaction { tx in
+                    try tx.query("INSERT INTO \(table) VALUES (1)")
+                    let pid = try #require(try tx.queryOne("SELECT pg_backend_pid() AS pid")).int("pid")
+                    try killer.query("SELECT pg_terminate_backend($1::int)", [pid])
+                    try tx.query("SELECT 1", idempotent: true)
+                    try tx.query("INSERT INTO \(table) VALUES (2)")
+                }
+            }
+            #expect(try killer.queryOne("SELECT count(*) AS n FROM \(table)")?.int("n") == 0)
+            // The connection is usable again afterwards, and transactions work on it.
+            try victim.transaction { tx in try tx.query("INSERT INTO \(table) VALUES (3)") }
+            #expect(try killer.queryOne("SELECT count(*) AS n FROM \(table)")?.int("n") == 1)
+        }
+
+        @Test func malformedURLNeverEchoesThePassword() throws {
+            let db = Connection(url: Secret("postgresql://user:s3cr%zzpassword@127.0.0.1:1/x"), applicationName: "t", logger: Stack.quietLogger)
+            let error = #expect(throws: DatabaseError.self) { try db.query("SELECT 1") }
+            #expect(error?.kind == .unavailable)
+            #expect(error.map { !$0.description.contains("s3cr") } == true)
+            let refused = Connection(url: Secret("postgresql://user:hunter2secret@127.0.0.1:1/x"), applicationName: "t", logger: Stack.quietLogger)
+            let refusal = #expect(throws: DatabaseError.self) { try refused.query("SELECT 1") }
+            #expect(refusal.map { !$0.description.contains("hunter2secret") } == true)
+        }
+
+        @Test func migrationStatusIsReadOnly() throws {
+            let status = try Migrator.load(directory: Stack.env("SIGNALBRIDGE_MIGRATIONS_DIR")).status(on: Stack.appConnection())
+            #expect(status.pending.isEmpty)
+            #expect(!status.applied.isEmpty)
+        }
+
         @Test func appRoleCannotChangeTheSchema() throws {
             let app = Stack.appConnection()
             #expect(try app.queryOne("SELECT count(*) AS n FROM users")?.int("n") != nil)

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   nginx spawn-fcgi libfcgi-dev libpq-dev libssl-dev libcurl4-openssl-dev pkg-config
-  postgresql postgresql-contrib curl ca-certificates openssl procps python3 python3-venv
+  postgresql postgresql-contrib curl ca-certificates openssl procps iproute2 util-linux python3 python3-venv
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -35,11 +35,15 @@ as_service() {
   if is_root; then runuser -u "$SERVICE_USER" -- "$@"; else "$@"; fi
 }
 
-pg_bin() {
+# The newest PostgreSQL whose server binaries are installed (a client-only version may sit beside it).
+# Resolved once, in the main shell, so a failure stops the script.
+resolve_pg_bin() {
   local dir
-  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-  [ -n "$dir" ] || die "PostgreSQL server binaries not found (run: make deps)"
-  echo "$dir"
+  PG_BIN=""
+  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ]; then PG_BIN=$dir; return 0; fi
+  done
+  die "PostgreSQL server binaries not found (run: make deps)"
 }
 
 bin_dir() {
@@ -74,17 +78,20 @@ ensure_layout() {
     # The functions read their database URL from a file they can open as the service user.
     chown root:"$SERVICE_USER" "$SECRETS"
     chmod 750 "$SECRETS"
+    # Every folder above the checkout must be traversable by the service user and nginx's `nobody`.
+    runuser -u "$SERVICE_USER" -- test -x "$ROOT/Tests" && runuser -u nobody -- test -x "$RUN" ||
+      die "$ROOT is not reachable by the unprivileged users $SERVICE_USER/nobody: check the permissions of its parent folders (e.g. chmod o+x on them)"
   fi
 }
 
 # ---------------------------------------------------------------- PostgreSQL
 
-pg_running() { as_service "$(pg_bin)/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; }
+pg_running() { as_service "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; }
 
 pg_init() {
   [ -f "$PGDATA/PG_VERSION" ] && return 0
   say "creating PostgreSQL cluster in $PGDATA"
-  as_service "$(pg_bin)/initdb" -D "$PGDATA" -U postgres -E UTF8 --locale=C.UTF-8 \
+  as_service "$PG_BIN/initdb" -D "$PGDATA" -U postgres -E UTF8 --locale=C.UTF-8 \
     --auth-local=trust --auth-host=scram-sha-256 >"$LOG/initdb.log" 2>&1 || {
     cat "$LOG/initdb.log" >&2
     die "initdb failed"
@@ -111,14 +118,14 @@ pg_start() {
     die "port $PG_PORT is taken by another program (set PG_PORT)"
   fi
   say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-  as_service "$(pg_bin)/pg_ctl" -D "$PGDATA" -l "$LOG/postgres.log" -w -t 60 start >/dev/null ||
+  as_service "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$LOG/postgres.log" -w -t 60 start >/dev/null ||
     { tail -n 20 "$LOG/postgres.log" >&2; die "PostgreSQL did not start"; }
 }
 
 pg_stop() {
   pg_running || return 0
   say "stopping PostgreSQL"
-  as_service "$(pg_bin)/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null
+  as_service "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null
 }
 
 psql_admin() { as_service psql -X -q -v ON_ERROR_STOP=1 -h "$PGSOCK" -p "$PG_PORT" -U postgres "$@"; }
@@ -152,7 +159,8 @@ SQL
 
 migrate() {
   say "applying migrations"
-  DATABASE_URL_FILE="$SECRETS/owner.url" "$BIN/signalbridge" migrate --dir "$ROOT/migrations" | sed 's/^/[migrate] /' >&2
+  env -i PATH=/usr/bin:/bin LANG=C.UTF-8 DATABASE_URL_FILE="$SECRETS/owner.url" \
+    "$BIN/signalbridge" migrate --dir "$ROOT/migrations" | sed 's/^/[migrate] /' >&2
 }
 
 # ---------------------------------------------------------------- functions (spawn-fcgi)
@@ -201,7 +209,7 @@ stop_pidfile() {
     [ $alive -eq 0 ] && break
     sleep 0.05
   done
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do alive "$pid" && kill -KILL "$pid" 2>/dev/null; done
   rm -f "$f"
 }
 
@@ -262,7 +270,7 @@ nginx_stop() {
   pid=$(cat "$RUN/nginx.pid")
   kill -QUIT "$pid" 2>/dev/null || true
   for i in $(seq 1 100); do alive "$pid" || break; sleep 0.05; done
-  kill -KILL "$pid" 2>/dev/null || true
+  if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
   rm -f "$RUN/nginx.pid"
 }
 
@@ -322,7 +330,7 @@ cmd_status() {
     name=$(basename "$f" .pid)
     [ "$name" = nginx ] && continue
     if pids_alive "$f"; then
-      echo "  $(printf '%-10s' "$name")  $(wc -l <"$f" | awk '{print $1+1}') process(es) on $RUN/$name.sock  (log $LOG/$name.log)"
+      echo "  $(printf '%-10s' "$name")  $(grep -c . "$f") process(es) on $RUN/$name.sock  (log $LOG/$name.log)"
     else
       echo "  $(printf '%-10s' "$name")  NOT RUNNING"
     fi
@@ -338,6 +346,10 @@ cmd_run() {
   trap 'kill "$tail_pid" 2>/dev/null; echo; say "stopping"; cmd_down; exit 0' INT TERM
   wait "$tail_pid"
 }
+
+case "${1:-}" in
+  up | down | run | status | pg-stop | pg-start) resolve_pg_bin ;;
+esac
 
 case "${1:-}" in
   up) cmd_up ;;
