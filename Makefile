@@ -2,9 +2,10 @@
 SHELL   := /bin/bash
 CONFIG  ?= release
 STACK   := Tests/Stack/stack.sh
+VENV    := .local/venv
 export CONFIG
 
-.PHONY: help deps build run up down status test unit-test integration-test clean
+.PHONY: help deps build run up down status test venv clean
 
 help:
 	@echo "make run    install what is missing, build, start everything on 127.0.0.1:8080 (Ctrl-C stops)"
@@ -30,16 +31,24 @@ down:
 status:
 	@$(STACK) status
 
+## Python virtual environment for the official-client compatibility tests (Tests/ClientCompat).
+venv: $(VENV)/.installed
+$(VENV)/.installed: Tests/ClientCompat/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r Tests/ClientCompat/requirements.txt
+	touch $@
+
 ## Unit tests, then the stack (debug build, so one compilation serves both), then integration tests.
 test: CONFIG = debug
-test: deps
+test: deps venv
 	swift build --build-tests
 	swift test --skip-build --skip IntegrationTests
 	@$(STACK) down
 	@$(STACK) up
 	@status=0; \
 	  { set -a && . "$${SIGNALBRIDGE_STATE_DIR:-.local}/stack.env" && set +a && \
-	    swift test --skip-build --no-parallel --filter IntegrationTests; } || status=$$?; \
+	    swift test --skip-build --no-parallel --filter IntegrationTests && \
+	    $(VENV)/bin/pytest -q -p no:cacheprovider Tests/ClientCompat; } || status=$$?; \
 	  $(STACK) down; exit $$status
 
 clean: down

@@ -45,11 +45,14 @@ let package = Package(
 
         // test targets
         .executableTarget(name: "Probe", dependencies: ["Runtime", "Database"], path: "Tests/Probe", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "ExchangeSimulator", dependencies: ["Core", "Crypto", "Runtime", "Exchange"],
+            path: "Tests/ExchangeSimulator", swiftSettings: swiftSettings),
         .testTarget(
-            name: "UnitTests", dependencies: ["Core", "Crypto", "Runtime", "Database"],
+            name: "UnitTests", dependencies: ["Core", "Crypto", "Runtime", "Database", "Exchange"],
             path: "Tests/UnitTests", swiftSettings: swiftSettings),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["Core", "Crypto", "Database", "HTTPClient"],
+            name: "IntegrationTests", dependencies: ["Core", "Crypto", "Database", "HTTPClient", "Exchange"],
             path: "Tests/IntegrationTests", swiftSettings: swiftSettings),
     ] + functions.map {
         .executableTarget(name: $0.name, dependencies: $0.dependencies, path: "Functions/\($0.name)", swiftSettings: swiftSettings)

@@ -24,8 +24,16 @@ public struct Router {
     }
 
     private var routes: [Route] = []
+    private var fallback: Handler?
 
     public init() {}
+
+    /// A router that sends every request to one handler (for servers with their own dispatch, like the simulator).
+    public static func catchAll(_ handler: @escaping Handler) -> Router {
+        var r = Router()
+        r.fallback = handler
+        return r
+    }
 
     public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
         let segments = Router.split(pattern).map { part -> Segment in
@@ -80,6 +88,7 @@ public struct Router {
 
     /// Routes a request: 404 or 405 (with `Allow`) as `APIError`s, otherwise the handler's response.
     public func handle(_ request: Request) throws -> Response {
+        if let fallback { return try fallback(request) }
         switch match(method: request.method, path: request.path) {
         case .notFound:
             throw APIError.notFound()

@@ -9,6 +9,7 @@
 #   stack.sh pg-stop | pg-start    stop/start only PostgreSQL (used by the tests)
 #
 # Environment: CONFIG (release|debug, default release), HTTP_PORT (8080), PG_PORT (55432),
+# SIM_BINANCE_PORT (9101), SIM_MEXC_PORT (9102),
 # FUNCTION_PROCESSES (2), SIGNALBRIDGE_STATE_DIR (.local).
 set -euo pipefail
 
@@ -17,6 +18,8 @@ STATE=${SIGNALBRIDGE_STATE_DIR:-$ROOT/.local}
 CONFIG=${CONFIG:-release}
 HTTP_PORT=${HTTP_PORT:-8080}
 PG_PORT=${PG_PORT:-55432}
+SIM_BINANCE_PORT=${SIM_BINANCE_PORT:-9101}
+SIM_MEXC_PORT=${SIM_MEXC_PORT:-9102}
 FUNCTION_PROCESSES=${FUNCTION_PROCESSES:-2}
 SERVICE_USER=signalbridge
 RUN=$STATE/run
@@ -180,8 +183,9 @@ pids_alive() {
   return 0
 }
 
-start_function() {
+start_function() { # name binary processes [VAR=value …]
   local name=$1 binary=$2 processes=$3 sock pidfile
+  shift 3
   sock=$RUN/$(lower "$name").sock
   pidfile=$RUN/$(lower "$name").pid
   # Running and not rebuilt since: leave it alone (a second `up` is harmless). Rebuilt: replace it.
@@ -192,7 +196,7 @@ start_function() {
   if is_root; then owner=(-u "$SERVICE_USER" -g "$SERVICE_USER" -U "$SERVICE_USER" -G nogroup -M 0660); else owner=(-M 0600); fi
   env -i PATH=/usr/bin:/bin LANG=C.UTF-8 \
     DATABASE_URL_FILE="$SECRETS/app.url" \
-    LOG_FILE="$LOG/$(lower "$name").log" LOG_LEVEL="${LOG_LEVEL:-info}" \
+    LOG_FILE="$LOG/$(lower "$name").log" LOG_LEVEL="${LOG_LEVEL:-info}" "$@" \
     spawn-fcgi -s "$sock" -F "$processes" -P "$pidfile" "${owner[@]}" -- "$binary" >/dev/null ||
     die "spawn-fcgi could not start $name"
 }
@@ -220,6 +224,9 @@ functions_start() {
   done
   # The test-only probe function (Tests/Probe), routed under /_probe/ by the local nginx only.
   start_function Probe "$BIN/Probe" 2
+  # The exchange simulator: state is in memory, so exactly one process per dialect.
+  start_function sim-binance "$BIN/ExchangeSimulator" 1 SIM_DIALECT=binance
+  start_function sim-mexc "$BIN/ExchangeSimulator" 1 SIM_DIALECT=mexc
 }
 
 functions_stop() {
@@ -238,6 +245,7 @@ render() { # template output
   local user_line=""
   is_root && user_line="user nobody nogroup;"
   sed -e "s|@STATE@|$STATE|g" -e "s|@SOCKET_DIR@|$RUN|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" \
+      -e "s|@SIM_BINANCE_PORT@|$SIM_BINANCE_PORT|g" -e "s|@SIM_MEXC_PORT@|$SIM_MEXC_PORT|g" \
       -e "s|@USER_LINE@|$user_line|g" "$1" >"$2"
 }
 
@@ -257,9 +265,12 @@ nginx_start() {
     nginx -p "$STATE/nginx/" -c "$STATE/nginx/nginx.conf" -s reload 2>/dev/null || die "nginx reload failed"
     return 0
   fi
-  if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$HTTP_PORT "; then
-    die "port $HTTP_PORT is taken by another program (set HTTP_PORT)"
-  fi
+  local port
+  for port in "$HTTP_PORT" "$SIM_BINANCE_PORT" "$SIM_MEXC_PORT"; do
+    if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$port "; then
+      die "port $port is taken by another program (see HTTP_PORT, SIM_BINANCE_PORT, SIM_MEXC_PORT)"
+    fi
+  done
   say "starting nginx on 127.0.0.1:$HTTP_PORT"
   nginx -p "$STATE/nginx/" -c "$STATE/nginx/nginx.conf"
 }
@@ -296,6 +307,8 @@ SIGNALBRIDGE_STATE_DIR=$STATE
 SIGNALBRIDGE_MIGRATIONS_DIR=$ROOT/migrations
 TEST_DATABASE_URL_FILE=$SECRETS/owner.url
 APP_DATABASE_URL_FILE=$SECRETS/app.url
+SIM_BINANCE_URL=http://127.0.0.1:$SIM_BINANCE_PORT
+SIM_MEXC_URL=http://127.0.0.1:$SIM_MEXC_PORT
 HTTP_PORT=$HTTP_PORT
 PG_PORT=$PG_PORT
 CONFIG=$CONFIG
@@ -335,7 +348,12 @@ cmd_status() {
       echo "  $(printf '%-10s' "$name")  NOT RUNNING"
     fi
   done
-  if nginx_running; then echo "  nginx       http://127.0.0.1:$HTTP_PORT  (try: curl -s 127.0.0.1:$HTTP_PORT/v1/health)"; else echo "  nginx       stopped"; fi
+  if nginx_running; then
+    echo "  nginx       http://127.0.0.1:$HTTP_PORT  (try: curl -s 127.0.0.1:$HTTP_PORT/v1/health)"
+    echo "  simulator   Binance http://127.0.0.1:$SIM_BINANCE_PORT, MEXC http://127.0.0.1:$SIM_MEXC_PORT  (control API under /_sim/)"
+  else
+    echo "  nginx       stopped"
+  fi
 }
 
 cmd_run() {
