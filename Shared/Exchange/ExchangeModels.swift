@@ -118,6 +118,12 @@ public struct Balance: Sendable, Equatable {
     public var asset: String
     public var free: Decimal
     public var locked: Decimal
+
+    public init(asset: String, free: Decimal, locked: Decimal) {
+        self.asset = asset
+        self.free = free
+        self.locked = locked
+    }
 }
 
 /// What an API key may do. MEXC cannot report withdrawal permission (`canWithdraw` nil: unknown).
@@ -126,6 +132,13 @@ public struct KeyPermissions: Sendable, Equatable {
     public var canTrade: Bool
     public var canWithdraw: Bool?
     public var ipRestricted: Bool?
+
+    public init(canRead: Bool, canTrade: Bool, canWithdraw: Bool?, ipRestricted: Bool?) {
+        self.canRead = canRead
+        self.canTrade = canTrade
+        self.canWithdraw = canWithdraw
+        self.ipRestricted = ipRestricted
+    }
 }
 
 /// The trading rules of a symbol, from exchangeInfo: Binance filters or MEXC's precision fields.
@@ -140,4 +153,18 @@ public struct SymbolRules: Sendable, Equatable {
     public var maxQuantity: Decimal
     public var minNotional: Decimal
     public var maxNotional: Decimal
+
+    public init(symbol: String, baseAsset: String, quoteAsset: String, trading: Bool, tickSize: Decimal, stepSize: Decimal,
+                minQuantity: Decimal, maxQuantity: Decimal, minNotional: Decimal, maxNotional: Decimal) {
+        self.symbol = symbol
+        self.baseAsset = baseAsset
+        self.quoteAsset = quoteAsset
+        self.trading = trading
+        self.tickSize = tickSize
+        self.stepSize = stepSize
+        self.minQuantity = minQuantity
+        self.maxQuantity = maxQuantity
+        self.minNotional = minNotional
+        self.maxNotional = maxNotional
+    }
 }

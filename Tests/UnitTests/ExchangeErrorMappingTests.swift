@@ -1,0 +1,103 @@
+import Core
+import Exchange
+import Testing
+
+@Suite struct ExchangeErrorMappingTests {
+    func binance(_ status: Int, _ code: Int?, _ msg: String = "", placement: Bool = false, retryAfter: Int? = nil) -> ExchangeError {
+        ExchangeErrorMapping.map(exchange: .binance, status: status, code: code, message: msg, retryAfter: retryAfter, isOrderPlacement: placement)
+    }
+
+    func mexc(_ status: Int, _ code: Int?, _ msg: String = "", placement: Bool = false) -> ExchangeError {
+        ExchangeErrorMapping.map(exchange: .mexc, status: status, code: code, message: msg, retryAfter: nil, isOrderPlacement: placement)
+    }
+
+    @Test func binanceCodes() {
+        #expect(binance(400, -1022) == .invalidCredentials(code: -1022, message: ""))
+        #expect(binance(401, -2015, "Invalid API-key, IP, or permissions for action.") == .invalidCredentials(code: -2015, message: "Invalid API-key, IP, or permissions for action."))
+        #expect(binance(400, -1021) == .timestampOutsideRecvWindow)
+        #expect(binance(400, -2010, "Account has insufficient balance for requested action.") == .insufficientBalance("Account has insufficient balance for requested action."))
+        #expect(binance(400, -2010, "Duplicate order sent.") == .duplicateOrder)
+        #expect(binance(400, -1013, "Filter failure: NOTIONAL") == .belowMinimum("Filter failure: NOTIONAL"))
+        #expect(binance(400, -1013, "Filter failure: PRICE_FILTER") == .filterRejected("Filter failure: PRICE_FILTER"))
+        #expect(binance(400, -1121) == .invalidSymbol(""))
+        #expect(binance(400, -2013) == .orderNotFound)
+        #expect(binance(400, -2011) == .orderNotFound)
+    }
+
+    @Test func ambiguousFailuresAreOutcomeUnknownOnlyForPlacement() {
+        #expect(binance(500, -1007, placement: true) == .outcomeUnknown("HTTP 500"))
+        #expect(binance(500, -1007, placement: false) == .unavailable("HTTP 500"))
+        #expect(binance(400, -1000, "x", placement: true) == .outcomeUnknown("-1000 x"))
+        #expect(binance(503, nil, placement: true) == .outcomeUnknown("HTTP 503"))
+        #expect(mexc(504, 504, placement: true) == .outcomeUnknown("HTTP 504"))
+    }
+
+    @Test func rateLimitsCarryRetryAfterAndBan() {
+        #expect(binance(429, -1003, retryAfter: 12) == .rateLimited(retryAfterSeconds: 12, banned: false))
+        #expect(binance(418, -1003, retryAfter: 120) == .rateLimited(retryAfterSeconds: 120, banned: true))
+        #expect(ExchangeError.rateLimited(retryAfterSeconds: 12, banned: false).apiError.headers["Retry-After"] == "12")
+    }
+
+    @Test func mexcCodes() {
+        #expect(mexc(400, 700002) == .invalidCredentials(code: 700002, message: ""))
+        #expect(mexc(400, 10072) == .invalidCredentials(code: 10072, message: ""))
+        #expect(mexc(403, 700007, "No permission") == .insufficientPermissions("No permission"))
+        #expect(mexc(400, 700003) == .timestampOutsideRecvWindow)
+        #expect(mexc(400, 10101, "Insufficient balance") == .insufficientBalance("Insufficient balance"))
+        #expect(mexc(400, 30004, "Insufficient position") == .insufficientBalance("Insufficient position"))
+        #expect(mexc(400, 30002, "min") == .belowMinimum("min"))
+        #expect(mexc(400, -2013) == .orderNotFound)
+    }
+
+    @Test func contractCodes() {
+        #expect(ExchangeError.invalidCredentials(code: 1, message: "").errorCode == .invalidCredentials)
+        #expect(ExchangeError.insufficientPermissions("").errorCode == .insufficientPermissions)
+        #expect(ExchangeError.rateLimited(retryAfterSeconds: nil, banned: false).errorCode == .rateLimited)
+        #expect(ExchangeError.unavailable("").errorCode == .exchangeUnavailable)
+        #expect(ExchangeError.insufficientBalance("").errorCode == .insufficientBalance)
+        #expect(ExchangeError.belowMinimum("").errorCode == .belowMinimumOrder)
+        #expect(ExchangeError.rateLimited(retryAfterSeconds: 1, banned: false).isSafeToRetry)
+        #expect(!ExchangeError.outcomeUnknown("").isSafeToRetry)
+    }
+
+    @Test func statusWords() {
+        #expect(ExchangeOrderStatus(exchangeText: "PARTIALLY_CANCELED") == .cancelled)
+        #expect(ExchangeOrderStatus(exchangeText: "EXPIRED_IN_MATCH") == .expired)
+        #expect(ExchangeOrderStatus(exchangeText: "PENDING_NEW") == .new)
+        #expect(ExchangeOrderStatus(exchangeText: "WHATEVER") == nil)
+        #expect(ExchangeOrderStatus.filled.isFinal && !ExchangeOrderStatus.partiallyFilled.isFinal)
+    }
+}
+
+@Suite struct ExchangeEnvironmentTests {
+    @Test func simulatorByDefault() throws {
+        let env = try ExchangeEnvironment.fromConfig(Config(environment: [:]))
+        #expect(env.kind == .simulator)
+        #expect(env.binanceBaseURL == "http://127.0.0.1:9101")
+        #expect(env.mexcBaseURL == "http://127.0.0.1:9102")
+    }
+
+    @Test func productionNeedsTheOptIn() throws {
+        #expect(throws: ConfigError.self) { try ExchangeEnvironment.fromConfig(Config(environment: ["EXCHANGE_ENV": "production"])) }
+        #expect(throws: ConfigError.self) {
+            try ExchangeEnvironment.fromConfig(Config(environment: ["BINANCE_BASE_URL": "https://api.binance.com"]))
+        }
+        let env = try ExchangeEnvironment.fromConfig(Config(environment: ["EXCHANGE_ENV": "production", "EXCHANGE_ALLOW_PRODUCTION": "true"]))
+        #expect(env.binanceBaseURL == "https://api.binance.com" && env.mexcBaseURL == "https://api.mexc.com")
+    }
+
+    @Test func testnet() throws {
+        let env = try ExchangeEnvironment.fromConfig(Config(environment: ["EXCHANGE_ENV": "testnet"]))
+        #expect(env.binanceBaseURL == "https://testnet.binance.vision")
+        #expect(!env.pointsAtProduction)
+    }
+
+    @Test func symbolsAndClientIDs() {
+        #expect(SymbolMapping.exchangeSymbol(for: "BTC/USDT", on: .binance) == "BTCUSDT")
+        #expect(SymbolMapping.exchangeSymbol(for: "btc/usdt", on: .mexc) == nil)
+        #expect(SymbolMapping.exchangeSymbol(for: "BTCUSDT", on: .mexc) == nil)
+        #expect(OrderRequest.isValidClientOrderId("sb-0123456789abcdef_x"))
+        #expect(!OrderRequest.isValidClientOrderId("has.dot"))
+        #expect(!OrderRequest.isValidClientOrderId(String(repeating: "a", count: 33)))
+    }
+}
