@@ -61,7 +61,7 @@ extension SimServer {
             },
             "GET /api/v3/openOrders": Endpoint(weight: { $0["symbol"] == nil ? 80 : 6 }, security: .read) { [unowned self] c throws(SimError) in
                 if let s = c.params["symbol"], engine.symbols[s] == nil { throw rejection(.unknownSymbol) }
-                let open = engine.orders.filter { $0.accountID == c.account!.id && $0.isOpen && (c.params["symbol"] == nil || $0.symbol == c.params["symbol"]) }
+                let open = engine.openOrders(account: c.account!, symbol: c.params["symbol"])
                 return .json(.array(open.map(binanceOrder)))
             },
             "GET /api/v3/myTrades": Endpoint(weight: { $0["orderId"] == nil ? 20 : 5 }, security: .read) { [unowned self] c throws(SimError) in

@@ -50,7 +50,7 @@ extension SimServer {
             },
             "GET /api/v3/openOrders": Endpoint(weight: fixed(3), security: .read) { [unowned self] c throws(SimError) in
                 if let s = c.params["symbol"], engine.symbols[s] == nil { throw rejection(.unknownSymbol) }
-                let open = engine.orders.filter { $0.accountID == c.account!.id && $0.isOpen && (c.params["symbol"] == nil || $0.symbol == c.params["symbol"]) }
+                let open = engine.openOrders(account: c.account!, symbol: c.params["symbol"])
                 return .json(.array(open.map(mexcOrder)))
             },
             "GET /api/v3/myTrades": Endpoint(weight: fixed(10), security: .read) { [unowned self] c throws(SimError) in

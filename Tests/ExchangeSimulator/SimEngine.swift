@@ -27,6 +27,10 @@ final class SimEngine {
     var keys: [String: SimKey] = [:]
     var orders: [SimOrder] = []
     var trades: [SimTrade] = []
+    /// Indexes, so a long run stays O(1) per request: by order id, latest by (account, client id), open LIMIT orders.
+    private var byOrderID: [Int: SimOrder] = [:]
+    private var latestByClientID: [String: SimOrder] = [:]
+    private(set) var resting: [Int: SimOrder] = [:]
     private var nextOrderID = 1000
     private var nextTradeID = 5000
     private var nextAccountID = 1
@@ -42,6 +46,9 @@ final class SimEngine {
         keys = [:]
         orders = []
         trades = []
+        byOrderID = [:]
+        latestByClientID = [:]
+        resting = [:]
     }
 
     @discardableResult
@@ -75,7 +82,7 @@ final class SimEngine {
         guard let market = prices[new.symbol] else { throw .unknownSymbol }
         if let id = new.clientOrderId {
             guard clientIdPattern(id) else { throw .illegalClientOrderId }
-            if orders.contains(where: { $0.accountID == account.id && $0.clientOrderId == id && $0.isOpen }) { throw .duplicateOrder }
+            if latestByClientID["\(account.id)|\(id)"]?.isOpen == true { throw .duplicateOrder }
         }
         var qty: Decimal
         if let q = new.quantity {
@@ -108,6 +115,8 @@ final class SimEngine {
                              clientOrderId: new.clientOrderId ?? SimEngine.generatedClientId(), time: now)
         nextOrderID += 1
         orders.append(order)
+        byOrderID[order.orderId] = order
+        latestByClientID["\(account.id)|\(order.clientOrderId)"] = order
 
         let crosses: Bool
         switch new.type {
@@ -121,6 +130,7 @@ final class SimEngine {
         if order.isOpen {
             if new.type == "LIMIT" {
                 lock(order, account: account, symbol: sym)
+                resting[order.orderId] = order
             } else {
                 // MARKET or IOC: whatever did not fill expires.
                 order.status = "EXPIRED"
@@ -134,30 +144,37 @@ final class SimEngine {
         unlockRemaining(order, account: account)
         order.status = "CANCELED"
         order.updateTime = Date()
+        resting[order.orderId] = nil
     }
 
     /// New price: resting orders that now cross fill at their limit price (as makers).
     func setPrice(_ symbol: String, _ price: Decimal) {
         prices[symbol] = price
         guard let sym = symbols[symbol] else { return }
-        for order in orders where order.symbol == symbol && order.isOpen && order.type == "LIMIT" {
+        for order in resting.values.sorted(by: { $0.orderId < $1.orderId }) where order.symbol == symbol {
             let crosses = order.side == .buy ? order.price >= price : order.price <= price
             guard crosses, let account = accounts[order.accountID] else { continue }
             unlockRemaining(order, account: account)
             fill(order, upTo: order.origQty - order.executedQty, at: order.price, account: account, symbol: sym, maker: true)
-            if order.isOpen { lock(order, account: account, symbol: sym) }
+            if order.isOpen { lock(order, account: account, symbol: sym) } else { resting[order.orderId] = nil }
         }
     }
 
+    /// Open orders of an account, oldest first.
+    func openOrders(account: SimAccount, symbol: String?) -> [SimOrder] {
+        resting.values.filter { $0.accountID == account.id && (symbol == nil || $0.symbol == symbol) }.sorted { $0.orderId < $1.orderId }
+    }
+
     func find(account: SimAccount, symbol: String, orderId: String?, clientOrderId: String?) -> SimOrder? {
-        let mine = orders.filter { $0.accountID == account.id && $0.symbol == symbol }
+        var found: SimOrder?
         if let orderId {
-            return mine.first { String($0.orderId) == orderId || $0.mexcId == orderId }
+            let numeric = Int(orderId) ?? Int(orderId.dropFirst("C02__".count)).map { $0 - 700_000_000_000 }
+            found = numeric.flatMap { byOrderID[$0] }
+        } else if let clientOrderId {
+            found = latestByClientID["\(account.id)|\(clientOrderId)"]
         }
-        if let clientOrderId {
-            return mine.last { $0.clientOrderId == clientOrderId }
-        }
-        return nil
+        guard let order = found, order.accountID == account.id, order.symbol == symbol else { return nil }
+        return order
     }
 
     // MARK: private
