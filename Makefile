@@ -5,12 +5,13 @@ STACK   := Tests/Stack/stack.sh
 VENV    := .local/venv
 export CONFIG
 
-.PHONY: help deps build run up down status test venv clean
+.PHONY: help deps build run up down status test venv bench clean
 
 help:
 	@echo "make run    install what is missing, build, start everything on 127.0.0.1:8080 (Ctrl-C stops)"
 	@echo "make test   the same set-up (debug build), then every test; leaves nothing running"
 	@echo "make up / make down / make status   the local stack in the background"
+	@echo "make bench  benchmarks on a release build; writes docs/benchmarks.md"
 
 ## Debian packages (apt-get update + install, only what is missing).
 deps:
@@ -50,6 +51,11 @@ test: deps venv
 	    swift test --skip-build --no-parallel --filter IntegrationTests && \
 	    $(VENV)/bin/pytest -q -p no:cacheprovider Tests/ClientCompat; } || status=$$?; \
 	  $(STACK) down; exit $$status
+
+## Benchmarks against a release stack; rewrites docs/benchmarks.md.
+bench: CONFIG = release
+bench: up
+	@Tests/Bench/run.sh
 
 clean: down
 	rm -rf .build .local

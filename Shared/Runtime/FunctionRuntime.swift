@@ -190,12 +190,17 @@ public struct FunctionRuntime {
         var headers: [String: String] = [:]
         for (key, value) in params {
             if key.hasPrefix("HTTP_") {
-                headers[key.dropFirst(5).lowercased().replacingOccurrences(of: "_", with: "-")] = value
+                headers[headerName(key.utf8.dropFirst(5))] = value
             } else if key == "CONTENT_TYPE" || key == "CONTENT_LENGTH", !value.isEmpty {
-                headers[key.lowercased().replacingOccurrences(of: "_", with: "-")] = value
+                headers[headerName(key.utf8[...])] = value
             }
         }
         return headers
+    }
+
+    /// `X_MBX_APIKEY` → `x-mbx-apikey`, byte by byte (no Foundation string bridging on the hot path).
+    static func headerName(_ bytes: Substring.UTF8View.SubSequence) -> String {
+        String(decoding: bytes.map { b in b == 95 ? 45 : (b >= 65 && b <= 90 ? b + 32 : b) }, as: UTF8.self)
     }
 
     static func parameters(of envp: FCGX_ParamArray?) -> [String: String] {

@@ -56,17 +56,44 @@ public struct Request: Sendable {
     }
 }
 
-/// Parses `a=1&b=two%20words` (with `+` as space) into ordered name/value pairs.
+/// Parses `a=1&b=two%20words` (with `+` as space) into ordered name/value pairs. Byte-level: Foundation's
+/// `replacingOccurrences`/`removingPercentEncoding` bridge through NSString and cost ~20 % of a request (perf).
 public func parseQueryString(_ query: String) -> [(name: String, value: String)] {
     guard !query.isEmpty else { return [] }
-    func decode(_ s: Substring) -> String {
-        let spaced = s.replacingOccurrences(of: "+", with: " ")
-        return spaced.removingPercentEncoding ?? spaced
-    }
-    return query.split(separator: "&", omittingEmptySubsequences: true).map { pair in
-        if let eq = pair.firstIndex(of: "=") {
-            return (decode(pair[..<eq]), decode(pair[pair.index(after: eq)...]))
+    return query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true).map { pair in
+        if let eq = pair.firstIndex(of: UInt8(ascii: "=")) {
+            return (percentDecode(pair[..<eq]), percentDecode(pair[pair.index(after: eq)...]))
         }
-        return (decode(pair), "")
+        return (percentDecode(pair), "")
     }
+}
+
+/// Decodes `%XX` escapes and `+` (as space); an invalid escape is kept as it is. Invalid UTF-8 is repaired.
+public func percentDecode(_ bytes: Substring.UTF8View.SubSequence) -> String {
+    if !bytes.contains(where: { $0 == 37 || $0 == 43 }) { return String(decoding: bytes, as: UTF8.self) }
+    func hex(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: c - 48
+        case 65...70: c - 55
+        case 97...102: c - 87
+        default: nil
+        }
+    }
+    let input = Array(bytes)
+    var out = [UInt8]()
+    out.reserveCapacity(input.count)
+    var i = 0
+    while i < input.count {
+        let b = input[i]
+        if b == 43 {
+            out.append(32)
+        } else if b == 37, i + 2 < input.count, let hi = hex(input[i + 1]), let lo = hex(input[i + 2]) {
+            out.append(hi << 4 | lo)
+            i += 2
+        } else {
+            out.append(b)
+        }
+        i += 1
+    }
+    return String(decoding: out, as: UTF8.self)
 }

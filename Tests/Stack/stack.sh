@@ -225,8 +225,9 @@ functions_start() {
   # The test-only probe function (Tests/Probe), routed under /_probe/ by the local nginx only.
   start_function Probe "$BIN/Probe" 2
   # The exchange simulator: state is in memory, so exactly one process per dialect.
-  start_function sim-binance "$BIN/ExchangeSimulator" 1 SIM_DIALECT=binance
-  start_function sim-mexc "$BIN/ExchangeSimulator" 1 SIM_DIALECT=mexc
+  # Per-request log lines are off (LOG_LEVEL=warning): with nginx's access log they cost ~15 % of order throughput.
+  start_function sim-binance "$BIN/ExchangeSimulator" 1 SIM_DIALECT=binance LOG_LEVEL=warning
+  start_function sim-mexc "$BIN/ExchangeSimulator" 1 SIM_DIALECT=mexc LOG_LEVEL=warning
 }
 
 functions_stop() {

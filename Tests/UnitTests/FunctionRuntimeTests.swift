@@ -87,6 +87,14 @@ import Testing
         #expect(fields["msg"] == "request")
     }
 
+    @Test func percentDecodingEdges() {
+        #expect(parseQueryString("check=%E2%9C%93&bad=%zz%4&upper=%2f%2F").map(\.value) == ["✓", "%zz%4", "//"])
+        #expect(parseQueryString("a%3Db=c%26d").map(\.name) == ["a=b"])
+        #expect(parseQueryString("a%3Db=c%26d").map(\.value) == ["c&d"])
+        #expect(FunctionRuntime.headers(from: ["HTTP_X_MBX_APIKEY": "k", "CONTENT_TYPE": "application/json", "OTHER": "x"])
+                == ["x-mbx-apikey": "k", "content-type": "application/json"])
+    }
+
     @Test func queryStringParsing() {
         let items = parseQueryString("a=1&b=two+words&c=%2F&d&&e=")
         #expect(items.map(\.name) == ["a", "b", "c", "d", "e"])
