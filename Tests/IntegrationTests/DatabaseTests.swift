@@ -1,5 +1,6 @@
 import Core
 import Database
+import Exchange
 import Foundation
 import Testing
 
@@ -137,6 +138,21 @@ extension Integration {
             let status = try Migrator.load(directory: Stack.env("SIGNALBRIDGE_MIGRATIONS_DIR")).status(on: Stack.appConnection())
             #expect(status.pending.isEmpty)
             #expect(!status.applied.isEmpty)
+        }
+
+        @Test func symbolDirectoryMapsInternalSymbols() throws {
+            let directory = SymbolDirectory(db: Stack.appConnection())
+            #expect(try directory.exchangeSymbol(for: "BTC/USDT", on: "binance") == "BTCUSDT")
+            #expect(try directory.exchangeSymbol(for: "BTC/USDT", on: "mexc") == "BTCUSDT")
+            #expect(try directory.exchangeSymbol(for: "DOGE/USDT", on: "binance") == nil)
+            #expect(try directory.enabledSymbols()["ETH/USDT"] == ["binance", "mexc"])
+            // The seeded rows follow the same rule as the adapters' mapping.
+            for (symbol, exchanges) in try directory.enabledSymbols() {
+                for exchange in exchanges {
+                    #expect(try directory.exchangeSymbol(for: symbol, on: exchange)
+                            == SymbolMapping.exchangeSymbol(for: symbol, on: ExchangeName(rawValue: exchange)!))
+                }
+            }
         }
 
         @Test func appRoleCannotChangeTheSchema() throws {

@@ -227,5 +227,60 @@ extension Integration {
                 }
             }
         }
+
+        @Test(arguments: exchanges) func slippageMovesTheFillPrice(exchange: ExchangeName) throws {
+            let sim = Simulator(exchange: exchange)
+            try sim.reset()
+            try sim.control("POST", "/_sim/market", ["slippage_bps": "50"])
+            let (adapter, _) = try sim.account()
+            let buy = try adapter.placeOrder(OrderRequest(symbol: "BTCUSDT", side: .buy, kind: .market, quantity: dec("0.01"), clientOrderId: clientID()))
+            #expect(buy.averagePrice == dec("50250"))
+            let sell = try adapter.placeOrder(OrderRequest(symbol: "BTCUSDT", side: .sell, kind: .market, quantity: dec("0.01"), clientOrderId: clientID()))
+            #expect(sell.averagePrice == dec("49750"))
+            // A limit buy never fills above its price, whatever the slippage.
+            let capped = try adapter.placeOrder(OrderRequest(symbol: "BTCUSDT", side: .buy, kind: .limit(price: dec("50100"), timeInForce: .immediateOrCancel),
+                                                             quantity: dec("0.01"), clientOrderId: clientID()))
+            #expect(capped.averagePrice.map { $0 <= dec("50100") } ?? true)
+        }
+
+        @Test(arguments: exchanges) func orderCountLimit(exchange: ExchangeName) throws {
+            let sim = Simulator(exchange: exchange)
+            try sim.reset()
+            defer { try? sim.reset() }
+            try sim.control("POST", "/_sim/limits", ["orders_per_10s": 2])
+            let (adapter, _) = try sim.account()
+            var outcomes: [ExchangeError] = []
+            for _ in 0..<4 {
+                do {
+                    _ = try adapter.placeOrder(OrderRequest(symbol: "BTCUSDT", side: .buy, kind: .market, quantity: dec("0.001"), clientOrderId: clientID()))
+                } catch {
+                    outcomes.append(error)
+                }
+            }
+            // Two accepted (or the 10 s window turned over once); the rest refused as rate limited, safe to retry.
+            #expect(!outcomes.isEmpty && outcomes.count <= 2)
+            for error in outcomes {
+                guard case .rateLimited(let after, false) = error else { Issue.record("got \(error)"); continue }
+                #expect((after ?? 0) >= 1)
+                #expect(error.isSafeToRetry)
+            }
+        }
+
+        @Test(arguments: exchanges) func faultRatiosAndIllegalClientIDs(exchange: ExchangeName) throws {
+            let sim = Simulator(exchange: exchange)
+            try sim.reset()
+            let (adapter, _) = try sim.account()
+            try sim.control("POST", "/_sim/faults", ["kind": "http503", "path": "/api/v3/ticker/price", "ratio": 0])
+            for _ in 0..<5 { #expect(try adapter.tickerPrice("BTCUSDT") == dec("50000")) }
+            try sim.control("DELETE", "/_sim/faults")
+            try sim.control("POST", "/_sim/faults", ["kind": "http503", "path": "/api/v3/ticker/price", "ratio": 1])
+            for _ in 0..<5 {
+                expectExchangeError({ () throws(ExchangeError) in try adapter.tickerPrice("BTCUSDT") }) { if case .unavailable = $0 { true } else { false } }
+            }
+            try sim.control("DELETE", "/_sim/faults")
+            expectExchangeError({ () throws(ExchangeError) in
+                try adapter.placeOrder(OrderRequest(symbol: "BTCUSDT", side: .buy, kind: .market, quantity: dec("0.001"), clientOrderId: "bad.id"))
+            }) { if case .rejected(let code, _) = $0 { code == (exchange == .binance ? -1100 : 700008) } else { false } }
+        }
     }
 }
