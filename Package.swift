@@ -10,6 +10,10 @@ let swiftSettings: [SwiftSetting] = [
 
 /// One executable per HTTP function or scheduled task; each can be built and deployed alone.
 let functions: [(name: String, dependencies: [Target.Dependency])] = [
+    ("Account", ["Runtime", "Database", "Domain", "Accounts", "Identity"]),
+    ("Activity", ["Runtime", "Database", "Accounts", "Identity"]),
+    ("Admin", ["Runtime", "Database", "Domain", "Accounts", "Identity"]),
+    ("Auth", ["Runtime", "Database", "Domain", "Crypto", "Accounts", "Identity"]),
     ("Health", ["Runtime", "Database"]),
 ]
 
@@ -36,11 +40,16 @@ let package = Package(
         .target(name: "Database", dependencies: ["Core", "Crypto", "CPostgres"], path: "Shared/Database", swiftSettings: swiftSettings),
         .target(name: "HTTPClient", dependencies: ["Core", "CCurl"], path: "Shared/HTTPClient", swiftSettings: swiftSettings),
         .target(name: "Exchange", dependencies: ["Core", "Crypto", "HTTPClient"], path: "Shared/Exchange", swiftSettings: swiftSettings),
+        // The domain: plain Swift, no I/O (risk rules, profile and strategy validation).
+        .target(name: "Domain", path: "Shared/Domain", swiftSettings: swiftSettings),
+        .target(name: "Accounts", dependencies: ["Core", "Crypto", "Database", "Domain"], path: "Shared/Accounts", swiftSettings: swiftSettings),
+        .target(name: "Identity", dependencies: ["Core", "Crypto", "Database", "Domain", "Accounts", "Runtime"],
+                path: "Shared/Identity", swiftSettings: swiftSettings),
 
         // Operator command line (`signalbridge migrate|status|…`).
         .executableTarget(
             name: "CLI",
-            dependencies: ["Core", "Database", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Core", "Crypto", "Database", "Domain", "Accounts", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Functions/CLI", swiftSettings: swiftSettings),
 
         // test targets
@@ -49,10 +58,10 @@ let package = Package(
             name: "ExchangeSimulator", dependencies: ["Core", "Crypto", "Runtime", "Exchange"],
             path: "Tests/ExchangeSimulator", swiftSettings: swiftSettings),
         .testTarget(
-            name: "UnitTests", dependencies: ["Core", "Crypto", "Runtime", "Database", "Exchange"],
+            name: "UnitTests", dependencies: ["Core", "Crypto", "Runtime", "Database", "Exchange", "Domain", "Identity"],
             path: "Tests/UnitTests", swiftSettings: swiftSettings),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["Core", "Crypto", "Database", "HTTPClient", "Exchange"],
+            name: "IntegrationTests", dependencies: ["Core", "Crypto", "Database", "HTTPClient", "Exchange", "Domain", "Accounts"],
             path: "Tests/IntegrationTests", swiftSettings: swiftSettings),
     ] + functions.map {
         .executableTarget(name: $0.name, dependencies: $0.dependencies, path: "Functions/\($0.name)", swiftSettings: swiftSettings)

@@ -7,9 +7,12 @@ public final class BinanceAdapter: ExchangeAdapter {
     private let client: SignedRESTClient
     private var rulesCache: [String: SymbolRules] = [:]
 
-    public init(baseURL: String, credentials: ExchangeCredentials, recvWindowMs: Int = 5000, timeout: Double = 10) {
+    /// `allowProduction` must be true for production hosts (from `EXCHANGE_ALLOW_PRODUCTION`); otherwise
+    /// every call fails with `productionNotAllowed`.
+    public init(baseURL: String, credentials: ExchangeCredentials, recvWindowMs: Int = 5000, timeout: Double = 10,
+                allowProduction: Bool = false) {
         client = SignedRESTClient(exchange: .binance, baseURL: baseURL, credentials: credentials,
-                                  recvWindowMs: recvWindowMs, timeout: timeout)
+                                  recvWindowMs: recvWindowMs, timeout: timeout, allowProduction: allowProduction)
     }
 
     public var usage: RateLimitUsage { client.usage }
@@ -18,7 +21,12 @@ public final class BinanceAdapter: ExchangeAdapter {
 
     /// `GET /sapi/v1/account/apiRestrictions`: spot trading ⇔ `enableSpotAndMarginTrading`,
     /// withdrawals ⇔ `enableWithdrawals`, IP-locked ⇔ `ipRestrict`.
+    /// The spot testnet has no `/sapi`: there, read `canTrade` from the account and withdrawal stays unknown.
     public func permissions() throws(ExchangeError) -> KeyPermissions {
+        if client.baseURL.contains("testnet.binance.vision") {
+            let account = try client.send("GET", "/api/v3/account", signed: true)
+            return KeyPermissions(canRead: true, canTrade: account["canTrade"]?.bool ?? false, canWithdraw: nil, ipRestricted: nil)
+        }
         let r = try client.send("GET", "/sapi/v1/account/apiRestrictions", signed: true)
         return KeyPermissions(canRead: r["enableReading"]?.bool ?? false,
                               canTrade: r["enableSpotAndMarginTrading"]?.bool ?? false,

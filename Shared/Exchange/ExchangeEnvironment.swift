@@ -1,4 +1,5 @@
 import Core
+import Foundation
 
 /// Where the adapters send requests: the local simulator (default), the exchanges' test networks, or
 /// production — which is refused unless `EXCHANGE_ALLOW_PRODUCTION=true`.
@@ -43,9 +44,14 @@ public struct ExchangeEnvironment: Sendable, Equatable {
 
     /// True when either base URL names a production host.
     public var pointsAtProduction: Bool {
-        [binanceBaseURL, mexcBaseURL].contains { url in
-            ExchangeEnvironment.productionHosts.contains { url.lowercased().contains("://" + $0) }
-        }
+        ExchangeEnvironment.isProduction(url: binanceBaseURL) || ExchangeEnvironment.isProduction(url: mexcBaseURL)
+    }
+
+    /// Whether the URL's host (parsed, so `https://x@api.binance.com` counts) is a production exchange host.
+    /// An unparseable URL counts as production: refuse rather than guess.
+    public static func isProduction(url: String) -> Bool {
+        guard let host = URLComponents(string: url)?.host?.lowercased(), !host.isEmpty else { return true }
+        return productionHosts.contains(host) || host.hasSuffix(".binance.com") || host.hasSuffix(".mexc.com")
     }
 
     public func baseURL(for exchange: ExchangeName) -> String {

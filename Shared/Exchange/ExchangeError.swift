@@ -84,7 +84,9 @@ public enum ExchangeErrorMapping {
             return isOrderPlacement ? .outcomeUnknown("HTTP \(status)") : .unavailable("HTTP \(status)")
         }
         guard let code else {
-            if status == 401 || status == 403 { return .invalidCredentials(code: status, message: message) }
+            // 403 without an exchange code is the WAF (both exchanges), not the key: never disable a key for it.
+            if status == 403 { return .unavailable("blocked by the exchange's firewall (HTTP 403)") }
+            if status == 401 { return .invalidCredentials(code: status, message: message) }
             return .unknown(code: nil, message: "HTTP \(status): \(message)")
         }
         switch exchange {
@@ -131,6 +133,7 @@ public enum ExchangeErrorMapping {
         case 30003: return .filterRejected(message)
         case 10007, 30014, 30021, -1121: return .invalidSymbol(message)
         case -2011, -2013: return .orderNotFound
+        case -2010 where message.localizedCaseInsensitiveContains("duplicate"): return .duplicateOrder
         case 500, 503, 504:
             return isOrderPlacement ? .outcomeUnknown("\(code) \(message)") : .unavailable("\(code) \(message)")
         default: return .rejected(code: code, message: message)

@@ -9,9 +9,12 @@ public final class MEXCAdapter: ExchangeAdapter {
     private let client: SignedRESTClient
     private var rulesCache: [String: SymbolRules] = [:]
 
-    public init(baseURL: String, credentials: ExchangeCredentials, recvWindowMs: Int = 5000, timeout: Double = 10) {
+    /// `allowProduction` must be true for production hosts (from `EXCHANGE_ALLOW_PRODUCTION`); otherwise
+    /// every call fails with `productionNotAllowed`.
+    public init(baseURL: String, credentials: ExchangeCredentials, recvWindowMs: Int = 5000, timeout: Double = 10,
+                allowProduction: Bool = false) {
         client = SignedRESTClient(exchange: .mexc, baseURL: baseURL, credentials: credentials,
-                                  recvWindowMs: recvWindowMs, timeout: timeout)
+                                  recvWindowMs: recvWindowMs, timeout: timeout, allowProduction: allowProduction)
     }
 
     public var usage: RateLimitUsage { client.usage }
@@ -21,10 +24,11 @@ public final class MEXCAdapter: ExchangeAdapter {
     public func permissions() throws(ExchangeError) -> KeyPermissions {
         _ = try client.send("GET", "/api/v3/account", signed: true)
         var canTrade = true
-        do {
+        do throws(ExchangeError) {
             // A valid, side-effect-free order: minimum size at the current price.
             let rules = try symbolRules("BTCUSDT")
             let price = try tickerPrice("BTCUSDT")
+            guard price > 0 else { throw ExchangeError.unavailable("no BTCUSDT price to probe trading permission") }
             let qty = ExactDecimal.ceil(max(rules.minQuantity, rules.minNotional / price), step: rules.stepSize)
             _ = try client.send("POST", "/api/v3/order/test", [
                 ("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "LIMIT"), ("quantity", ExactDecimal.text(qty)),
@@ -75,13 +79,15 @@ public final class MEXCAdapter: ExchangeAdapter {
         }
         p.append(("newClientOrderId", request.clientOrderId))
         let ack = try Field.order(try client.send("POST", "/api/v3/order", p, signed: true, isOrderPlacement: true))
-        // The acknowledgment carries no status or fills; the order itself does. MEXC is eventually consistent,
-        // so a not-found right after the ACK still means "accepted".
+        // The acknowledgment carries no status or fills; the order itself does. The order IS placed now, so no
+        // failure of this follow-up may escape as an error (a caller could take it as "not placed" and resend):
+        // not-found (MEXC is eventually consistent), rate limits, outages all return the ACK as NEW, to reconcile.
         do {
             return try queryOrder(symbol: request.symbol, clientOrderId: request.clientOrderId)
-        } catch .orderNotFound {
+        } catch {
             var accepted = ack
             accepted.clientOrderId = request.clientOrderId
+            accepted.status = .new
             return accepted
         }
     }

@@ -16,9 +16,15 @@ final class SignedRESTClient {
     var timeOffsetMs: Int64 = 0
     private(set) var usage = RateLimitUsage()
 
-    init(exchange: ExchangeName, baseURL: String, credentials: ExchangeCredentials, recvWindowMs: Int = 5000, timeout: Double = 10) {
+    /// False when the base URL names a production host and production was not explicitly allowed: every
+    /// request then fails with `productionNotAllowed`, however the adapter was built.
+    let permitted: Bool
+
+    init(exchange: ExchangeName, baseURL: String, credentials: ExchangeCredentials, recvWindowMs: Int = 5000, timeout: Double = 10,
+         allowProduction: Bool = false) {
         self.exchange = exchange
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        permitted = allowProduction || !ExchangeEnvironment.isProduction(url: baseURL)
         self.credentials = credentials
         self.recvWindowMs = recvWindowMs
         self.timeout = timeout
@@ -52,6 +58,7 @@ final class SignedRESTClient {
 
     private func sendOnce(_ method: String, _ path: String, _ parameters: [(String, String)], signed: Bool,
                           isOrderPlacement: Bool) throws(ExchangeError) -> JSONValue {
+        guard permitted else { throw .productionNotAllowed }
         var query = RequestSigning.encode(parameters)
         if signed {
             let timing = "recvWindow=\(recvWindowMs)&timestamp=\(SignedRESTClient.nowMs() + timeOffsetMs)"
@@ -63,7 +70,8 @@ final class SignedRESTClient {
         let url = baseURL + path + (query.isEmpty ? "" : "?" + query)
         let response: HTTPResponse
         do {
-            response = try http.send(HTTPRequest(method: method, url: url, headers: headers, timeout: timeout))
+            response = try http.send(HTTPRequest(method: method, url: url, headers: headers, timeout: timeout,
+                                                 freshConnection: isOrderPlacement))
         } catch {
             if error.sent && isOrderPlacement { throw .outcomeUnknown("\(error.kind): \(error.message)") }
             throw .unavailable(error.message)
@@ -98,7 +106,8 @@ enum Field {
         switch value {
         case .string(let s)?: return ExactDecimal.parse(s)
         case .int(let i)?: return Decimal(i)
-        case .double(let d)?: return ExactDecimal.parse("\(d)")
+        // A JSON number arrives as a Double; its shortest text may use an exponent (1e-05), which Decimal reads.
+        case .double(let d)? where d.isFinite: return Decimal(string: "\(d)", locale: Locale(identifier: "en_US_POSIX"))
         default: return nil
         }
     }
@@ -120,7 +129,9 @@ enum Field {
                         commissionAsset: f["commissionAsset"]?.string ?? "")
         }
         return ExchangeOrder(
-            exchangeOrderId: id, clientOrderId: o["clientOrderId"]?.string, symbol: symbol, side: side, status: status,
+            // In cancel replies `clientOrderId` is the cancel request's own id; the order's is `origClientOrderId`.
+            exchangeOrderId: id, clientOrderId: o["origClientOrderId"]?.string ?? o["clientOrderId"]?.string,
+            symbol: symbol, side: side, status: status,
             originalQuantity: decimal(o["origQty"]) ?? 0, executedQuantity: decimal(o["executedQty"]) ?? 0,
             cumulativeQuoteQuantity: decimal(o["cummulativeQuoteQty"]) ?? 0, price: decimal(o["price"]) ?? 0,
             fills: fills, updatedAt: date(o["updateTime"]) ?? date(o["transactTime"]) ?? date(o["time"]))

@@ -10,14 +10,18 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
     /// Whole-transfer timeout in seconds.
     public var timeout: Double
+    /// A new connection, closed afterwards. Required for requests that must never be sent twice (orders):
+    /// libcurl silently re-sends a request whose reused connection died before any response byte.
+    public var freshConnection: Bool
 
     public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [],
-                body: [UInt8] = [], timeout: Double = 10) {
+                body: [UInt8] = [], timeout: Double = 10, freshConnection: Bool = false) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
+        self.freshConnection = freshConnection
     }
 }
 
@@ -71,6 +75,10 @@ public final class HTTPClient {
         _ = ccurl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
         _ = ccurl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout, 5) * 1000))
         _ = ccurl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0)
+        if request.freshConnection {
+            _ = ccurl_setopt_long(h, CURLOPT_FRESH_CONNECT, 1)
+            _ = ccurl_setopt_long(h, CURLOPT_FORBID_REUSE, 1)
+        }
         _ = ccurl_setopt_string(h, CURLOPT_CUSTOMREQUEST, request.method)
         if request.method == "HEAD" { _ = ccurl_setopt_long(h, CURLOPT_NOBODY, 1) }
         _ = ccurl_setopt_slist(h, CURLOPT_HTTPHEADER, headerList)

@@ -88,7 +88,8 @@ final class SimEngine {
         if let q = new.quantity {
             qty = q
         } else if let quote = new.quoteOrderQty, new.type == "MARKET" {
-            qty = ExactDecimal.floor(quote / market, step: sym.stepSize)
+            // Sized at the slipped price, so the fill never spends more than quoteOrderQty.
+            qty = ExactDecimal.floor(quote / executionPrice(side: new.side, market: market), step: sym.stepSize)
         } else {
             throw .badParameter("quantity")
         }
@@ -102,10 +103,11 @@ final class SimEngine {
         guard notional <= sym.maxNotional else { throw .filter("NOTIONAL") }
         if testOnly { return nil }
 
-        // Funds needed up front: quote for buys (at the limit price, or market + slippage), base for sells.
+        // Funds needed up front: quote for buys (what a limit locks: qty × limit price; a market buy: qty × its
+        // slipped fill price), base for sells.
         let fillPrice = executionPrice(side: new.side, market: market)
         let needAsset = new.side == .buy ? sym.quote : sym.base
-        let needAmount = new.side == .buy ? qty * (new.price.map { max($0, fillPrice) } ?? fillPrice) : qty
+        let needAmount = new.side == .buy ? qty * (new.price ?? fillPrice) : qty
         guard (account.free[needAsset] ?? 0) >= needAmount else { throw .insufficientBalance }
 
         let now = Date()

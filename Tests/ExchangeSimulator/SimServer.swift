@@ -219,7 +219,7 @@ final class SimServer {
         case .illegalClientOrderId:
             return b ? SimError(status: 400, code: -1100, message: "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'.")
                 : SimError(status: 400, code: 700008, message: "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,32}$'.")
-        case .duplicateOrder: return SimError(status: 400, code: b ? -2010 : 30032, message: "Duplicate order sent.")
+        case .duplicateOrder: return SimError(status: 400, code: -2010, message: "Duplicate order sent.")
         case .insufficientBalance:
             return b ? SimError(status: 400, code: -2010, message: "Account has insufficient balance for requested action.")
                 : (side == .sell ? SimError(status: 400, code: 30004, message: "Insufficient position")

@@ -139,6 +139,9 @@ db_setup() {
   for role in owner app; do
     [ -s "$SECRETS/$role.password" ] || (umask 077 && openssl rand -hex 24 >"$SECRETS/$role.password")
   done
+  # The access-token signing key, readable by the functions.
+  [ -s "$SECRETS/jwt.secret" ] || (umask 027 && openssl rand -hex 32 >"$SECRETS/jwt.secret")
+  if is_root; then chgrp "$SERVICE_USER" "$SECRETS/jwt.secret"; fi
   psql_admin -d postgres <<SQL
 DO \$\$
 BEGIN
@@ -195,7 +198,8 @@ start_function() { # name binary processes [VAR=value …]
   local owner=()
   if is_root; then owner=(-u "$SERVICE_USER" -g "$SERVICE_USER" -U "$SERVICE_USER" -G nogroup -M 0660); else owner=(-M 0600); fi
   env -i PATH=/usr/bin:/bin LANG=C.UTF-8 \
-    DATABASE_URL_FILE="$SECRETS/app.url" \
+    DATABASE_URL_FILE="$SECRETS/app.url" JWT_SECRET_FILE="$SECRETS/jwt.secret" \
+    PASSWORD_SCRYPT_LOG_N="${PASSWORD_SCRYPT_LOG_N:-15}" \
     LOG_FILE="$LOG/$(lower "$name").log" LOG_LEVEL="${LOG_LEVEL:-info}" "$@" \
     spawn-fcgi -s "$sock" -F "$processes" -P "$pidfile" "${owner[@]}" -- "$binary" >/dev/null ||
     die "spawn-fcgi could not start $name"
@@ -245,7 +249,7 @@ functions_stop() {
 render() { # template output
   local user_line=""
   is_root && user_line="user nobody nogroup;"
-  sed -e "s|@STATE@|$STATE|g" -e "s|@SOCKET_DIR@|$RUN|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" \
+  sed -e "s|@STATE@|$STATE|g" -e "s|@SOCKET_DIR@|$RUN|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" -e "s|@DOCS_DIR@|$ROOT/docs|g" \
       -e "s|@SIM_BINANCE_PORT@|$SIM_BINANCE_PORT|g" -e "s|@SIM_MEXC_PORT@|$SIM_MEXC_PORT|g" \
       -e "s|@USER_LINE@|$user_line|g" "$1" >"$2"
 }
@@ -307,6 +311,7 @@ SIGNALBRIDGE_BIN_DIR=$BIN
 SIGNALBRIDGE_STATE_DIR=$STATE
 SIGNALBRIDGE_MIGRATIONS_DIR=$ROOT/migrations
 TEST_DATABASE_URL_FILE=$SECRETS/owner.url
+JWT_SECRET_FILE=$SECRETS/jwt.secret
 APP_DATABASE_URL_FILE=$SECRETS/app.url
 SIM_BINANCE_URL=http://127.0.0.1:$SIM_BINANCE_PORT
 SIM_MEXC_URL=http://127.0.0.1:$SIM_MEXC_PORT

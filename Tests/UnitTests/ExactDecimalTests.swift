@@ -1,4 +1,5 @@
-import Exchange
+import Core
+@testable import Exchange
 import Foundation
 import Testing
 
@@ -78,5 +79,15 @@ import Testing
         var halted = rules
         halted.trading = false
         #expect(throws: ExchangeError.self) { try OrderRules.prepare(quantity: 1, price: nil, side: .buy, referencePrice: 100, rules: halted) }
+    }
+}
+
+@Suite struct ExchangeFieldTests {
+    @Test func jsonNumbersWithExponentsAreRead() {
+        #expect(Field.decimal(.double(0.00001)) == ExactDecimal.parse("0.00001"))
+        #expect(Field.decimal(.double(1e16)) == ExactDecimal.parse("10000000000000000"))
+        #expect(Field.decimal(.string("0.10000000")) == ExactDecimal.parse("0.1"))
+        #expect(Field.decimal(.int(5)) == 5)
+        #expect(Field.decimal(.double(.infinity)) == nil)
     }
 }

@@ -32,6 +32,12 @@ import Testing
         #expect(mexc(504, 504, placement: true) == .outcomeUnknown("HTTP 504"))
     }
 
+    @Test func firewall403IsNotACredentialProblem() {
+        #expect(binance(403, nil, "<html>") == .unavailable("blocked by the exchange's firewall (HTTP 403)"))
+        #expect(mexc(403, nil) == .unavailable("blocked by the exchange's firewall (HTTP 403)"))
+        #expect(mexc(400, -2010, "Duplicate order sent.") == .duplicateOrder)
+    }
+
     @Test func rateLimitsCarryRetryAfterAndBan() {
         #expect(binance(429, -1003, retryAfter: 12) == .rateLimited(retryAfterSeconds: 12, banned: false))
         #expect(binance(418, -1003, retryAfter: 120) == .rateLimited(retryAfterSeconds: 120, banned: true))
@@ -84,6 +90,24 @@ import Testing
         }
         let env = try ExchangeEnvironment.fromConfig(Config(environment: ["EXCHANGE_ENV": "production", "EXCHANGE_ALLOW_PRODUCTION": "true"]))
         #expect(env.binanceBaseURL == "https://api.binance.com" && env.mexcBaseURL == "https://api.mexc.com")
+    }
+
+    @Test func productionHostsAreRecognisedByHost() {
+        #expect(ExchangeEnvironment.isProduction(url: "https://api.binance.com"))
+        #expect(ExchangeEnvironment.isProduction(url: "https://x@api.binance.com/api"))
+        #expect(ExchangeEnvironment.isProduction(url: "https://api.mexc.com"))
+        #expect(ExchangeEnvironment.isProduction(url: "not a url"))
+        #expect(!ExchangeEnvironment.isProduction(url: "http://127.0.0.1:9101"))
+        #expect(!ExchangeEnvironment.isProduction(url: "https://testnet.binance.vision"))
+    }
+
+    /// However an adapter is built, a production host without the opt-in fails before anything is sent.
+    @Test func adaptersRefuseProductionWithoutTheOptIn() {
+        let credentials = ExchangeCredentials(apiKey: Secret("k"), apiSecret: Secret("s"))
+        for adapter: any ExchangeAdapter in [BinanceAdapter(baseURL: "https://x@api.binance.com", credentials: credentials),
+                                             MEXCAdapter(baseURL: "https://api.mexc.com", credentials: credentials)] {
+            #expect(throws: ExchangeError.productionNotAllowed) { try adapter.tickerPrice("BTCUSDT") }
+        }
     }
 
     @Test func testnet() throws {

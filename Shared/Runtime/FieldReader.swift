@@ -1,0 +1,88 @@
+import Core
+import Foundation
+
+/// Reads a JSON object field by field, collecting every problem so one 422 names all offending fields.
+/// Unknown fields are refused (a typo must not silently do nothing). Numbers keep their decimal text.
+public struct FieldReader {
+    public private(set) var problems: [FieldProblem] = []
+    private let object: [String: JSONValue]
+
+    /// 400 when the body is not a JSON object; 422 when it has fields outside `allowed`.
+    public init(_ request: Request, allowed: Set<String>) throws(APIError) {
+        let value = try request.decodeJSON(JSONValue.self)
+        guard case .object(let object) = value else { throw APIError.malformed("Request body must be a JSON object") }
+        self.object = object
+        for key in object.keys.sorted() where !allowed.contains(key) {
+            problems.append(FieldProblem(key, "is not a known field"))
+        }
+    }
+
+    public func has(_ key: String) -> Bool { object[key] != nil }
+
+    public mutating func string(_ key: String, required: Bool = false, maxLength: Int = 256) -> String? {
+        guard let v = present(key, required: required) else { return nil }
+        guard case .string(let s) = v else { return fail(key, "must be a string") }
+        guard s.count <= maxLength else { return fail(key, "must be at most \(maxLength) characters") }
+        return s
+    }
+
+    public mutating func bool(_ key: String, required: Bool = false) -> Bool? {
+        guard let v = present(key, required: required) else { return nil }
+        guard case .bool(let b) = v else { return fail(key, "must be true or false") }
+        return b
+    }
+
+    public mutating func int(_ key: String, required: Bool = false, range: ClosedRange<Int>) -> Int? {
+        guard let v = present(key, required: required) else { return nil }
+        guard case .int(let i) = v else { return fail(key, "must be an integer") }
+        guard range.contains(i) else { return fail(key, "must be between \(range.lowerBound) and \(range.upperBound)") }
+        return i
+    }
+
+    /// A JSON number (or a decimal string) as an exact `Decimal`, within `range`.
+    public mutating func decimal(_ key: String, required: Bool = false, range: ClosedRange<Decimal>) -> Decimal? {
+        guard let v = present(key, required: required) else { return nil }
+        let parsed: Decimal?
+        switch v {
+        case .int(let i): parsed = Decimal(i)
+        case .double(let d) where d.isFinite: parsed = Decimal(string: "\(d)", locale: Locale(identifier: "en_US_POSIX"))
+        case .string(let s): parsed = Decimal(string: s, locale: Locale(identifier: "en_US_POSIX"))
+        default: parsed = nil
+        }
+        guard let d = parsed, !d.isNaN else { return fail(key, "must be a number") }
+        guard range.contains(d) else { return fail(key, "must be between \(range.lowerBound) and \(range.upperBound)") }
+        return d
+    }
+
+    public mutating func stringArray(_ key: String, required: Bool = false, maxCount: Int = 16) -> [String]? {
+        guard let v = present(key, required: required) else { return nil }
+        guard case .array(let items) = v, items.count <= maxCount else { return fail(key, "must be an array of at most \(maxCount) strings") }
+        var out: [String] = []
+        for item in items {
+            guard case .string(let s) = item else { return fail(key, "must be an array of strings") }
+            out.append(s)
+        }
+        return out
+    }
+
+    /// Records a rule violation found after reading (e.g. a business rule).
+    public mutating func reject(_ key: String, _ message: String) { problems.append(FieldProblem(key, message)) }
+
+    /// Throws the 422 when anything was wrong.
+    public func finish() throws(APIError) {
+        if !problems.isEmpty { throw APIError.validation(problems) }
+    }
+
+    private mutating func present(_ key: String, required: Bool) -> JSONValue? {
+        guard let v = object[key], v != .null else {
+            if required { problems.append(FieldProblem(key, "is required")) }
+            return nil
+        }
+        return v
+    }
+
+    private mutating func fail<T>(_ key: String, _ message: String) -> T? {
+        problems.append(FieldProblem(key, message))
+        return nil
+    }
+}
