@@ -34,9 +34,9 @@ status:
 
 ## Python virtual environment for the official-client compatibility tests (Tests/ClientCompat).
 venv: $(VENV)/.installed
-$(VENV)/.installed: Tests/ClientCompat/requirements.txt
+$(VENV)/.installed: Tests/ClientCompat/requirements.txt Tests/API/requirements.txt
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check -r Tests/ClientCompat/requirements.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r Tests/ClientCompat/requirements.txt -r Tests/API/requirements.txt
 	touch $@
 
 ## Unit tests, then the stack (debug build, so one compilation serves both), then integration tests.
@@ -49,7 +49,8 @@ test: deps venv
 	@status=0; \
 	  { set -a && . "$${SIGNALBRIDGE_STATE_DIR:-.local}/stack.env" && set +a && \
 	    swift test --skip-build --no-parallel --filter IntegrationTests && \
-	    $(VENV)/bin/pytest -q -p no:cacheprovider Tests/ClientCompat; } || status=$$?; \
+	    $(VENV)/bin/pytest -q -p no:cacheprovider Tests/ClientCompat Tests/API && \
+	    Tests/API/fuzz.sh; } || status=$$?; \
 	  $(STACK) down; exit $$status
 
 ## Benchmarks against a release stack; rewrites docs/benchmarks.md.

@@ -28,12 +28,17 @@ struct AccountHandlers {
         let profile = profileText.flatMap(RiskProfile.init(rawValue:))
         if profileText != nil && profile == nil { body.reject("risk_profile", "must be conservative, moderate or aggressive") }
         let trades = body.int("max_daily_trades", range: 1...100)
-        let pct = body.decimal("max_position_size_pct", range: Decimal(string: "0.001")!...Decimal(string: "0.1")!)
+        let pct = body.decimal("max_position_size_pct", range: Decimal(string: "0.001")!...Decimal(string: "0.1")!, places: 4)
         try body.finish()
         switch session.user.limits.updated(riskProfile: profile, maxDailyTrades: trades, maxPositionSizePct: pct) {
         case .failure(let broken):
             throw APIError.validation(broken.violations.map { FieldProblem($0.field, $0.message) })
         case .success(let limits):
+            // A lower risk profile must also cover the strategy's stop-loss (US-02), or the two would disagree.
+            if let profile, let (config, _) = try TradingConfigStore(db: db).get(userID: session.userID),
+               config.stopLossPct > profile.maxPerTradePct {
+                throw APIError.validation([FieldProblem("risk_profile", RuleViolation.exceedsRiskProfile + ": lower stop_loss_pct first")])
+            }
             try UserStore(db: db).updateLimits(id: session.userID, limits)
         }
         return .json(Render.user(try UserStore(db: db).find(id: session.userID)!))
@@ -50,9 +55,9 @@ struct AccountHandlers {
         let session = try sessions.require(req)
         var body = try FieldReader(req, allowed: ["symbol", "stop_loss_pct", "take_profit_pct", "min_confidence", "execute_on_exchanges"])
         let symbol = body.string("symbol", required: true, maxLength: 21)
-        let stopLoss = body.decimal("stop_loss_pct", required: true, range: 0...1)
-        let takeProfit = body.decimal("take_profit_pct", required: true, range: 0...1)
-        let confidence = body.decimal("min_confidence", required: true, range: 0...1)
+        let stopLoss = body.decimal("stop_loss_pct", required: true, range: 0...1, places: 4)
+        let takeProfit = body.decimal("take_profit_pct", required: true, range: 0...1, places: 4)
+        let confidence = body.decimal("min_confidence", required: true, range: 0...1, places: 2)
         let exchanges = body.stringArray("execute_on_exchanges", required: true, maxCount: 2)
         try body.finish()
         guard let current = try TradingConfigStore(db: db).get(userID: session.userID) else { throw APIError.notFound("No trading configuration") }

@@ -40,10 +40,13 @@ struct AdminHandlers {
         if tierText == nil && active == nil { body.reject("subscription_tier", "give subscription_tier or is_active") }
         try body.finish()
         if active == false && id == admin.userID { throw APIError(.conflict, "You cannot deactivate your own account") }
-        let store = UserStore(db: db)
-        guard var user = try store.find(id: id) else { throw APIError.notFound("No such user") }
-        if let tier { user = try store.setTier(id: id, tier: tier) ?? user }
-        if let active { user = try store.setActive(id: id, active: active) ?? user }
+        let user = try db.transaction { tx -> UserRecord in
+            let store = UserStore(db: tx)
+            guard var user = try store.find(id: id) else { throw APIError.notFound("No such user") }
+            if let tier { user = try store.setTier(id: id, tier: tier) ?? user }
+            if let active { user = try store.setActive(id: id, active: active) ?? user }
+            return user
+        }
         logger.info("user updated by admin", ["request_id": .string(req.requestID), "admin_id": .string(admin.userID.uuidString.lowercased()),
                                               "user_id": .string(id.uuidString.lowercased())])
         return .json(Render.user(user))
@@ -59,7 +62,7 @@ struct AdminHandlers {
         let admin = try sessions.requireAdmin(req)
         var body = try FieldReader(req, allowed: ["name"])
         let name = body.string("name", required: true, maxLength: 100)
-        if let name, name.trimmingCharacters(in: .whitespaces).isEmpty { body.reject("name", "must not be empty") }
+        if let name, name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { body.reject("name", "must not be empty") }
         try body.finish()
         let (record, key) = try WebhookKeyStore(db: db).create(name: name!, createdBy: admin.userID)
         guard case .object(var o) = AdminHandlers.render(record) else { throw APIError.internalError() }

@@ -59,7 +59,7 @@ struct AuthHandlers {
         let stored = found?.1 ?? decoyHash
         let passwordOK = PasswordHasher.verify(password!, against: stored)
         guard let (user, hash) = found, passwordOK, hash != nil, user.isActive else {
-            try throttle.recordFailure([LoginThrottle.key(email: email), LoginThrottle.key(address: address)])
+            try throttle.recordFailure(email: email, address: address)
             logger.info("login failed", ["request_id": .string(req.requestID)])
             throw APIError(.invalidToken, "Invalid e-mail or password")
         }

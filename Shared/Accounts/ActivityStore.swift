@@ -31,9 +31,7 @@ public struct ActivityStore {
                 "source": .string(try r.optionalString("source") ?? "ml_model"),
                 "received_at": .string(Timestamp.iso8601(try r.date("received_at"))),
             ]
-            if let features = try r.optionalString("features"), let v = try? JSONDecoder().decode(JSONValue.self, from: Data(features.utf8)) {
-                o["features_snapshot"] = v
-            }
+            o["features_snapshot"] = try r.optionalString("features").flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) } ?? .null
             out.append(.object(o))
         }
         return out

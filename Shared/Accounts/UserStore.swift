@@ -83,18 +83,17 @@ public struct UserStore {
         return try find(id: id)
     }
 
-    /// Deactivation also switches the user's trading off and revokes every session.
-    public func setActive(id: UUID, active: Bool) throws -> UserRecord? {
-        try db.transaction { tx in
-            guard try tx.queryOne("UPDATE users SET is_active = $2, updated_at = now() WHERE id = $1 RETURNING id", [id, active]) != nil else {
-                return nil
-            }
-            if !active {
-                try tx.query("UPDATE trading_configs SET is_enabled = false, updated_at = now() WHERE user_id = $1", [id])
-                try tx.query("UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", [id])
-            }
-            return try UserStore(db: tx).find(id: id)
+    /// Deactivation also switches the user's trading off and revokes every session. Call it inside a
+    /// transaction (the three updates belong together).
+    public func setActive(id: UUID, active: Bool) throws(DatabaseError) -> UserRecord? {
+        guard try db.queryOne("UPDATE users SET is_active = $2, updated_at = now() WHERE id = $1 RETURNING id", [id, active]) != nil else {
+            return nil
         }
+        if !active {
+            try db.query("UPDATE trading_configs SET is_enabled = false, updated_at = now() WHERE user_id = $1", [id])
+            try db.query("UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", [id])
+        }
+        return try find(id: id)
     }
 
     static func record(_ row: Row) throws(DatabaseError) -> UserRecord {

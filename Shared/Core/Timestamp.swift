@@ -32,7 +32,7 @@ public enum Timestamp {
         guard b.count >= 19, let y = num(0, 4), b[4] == 45, let mo = num(5, 2), b[7] == 45, let d = num(8, 2),
               b[10] == 84 || b[10] == 116 || b[10] == 32, let h = num(11, 2), b[13] == 58, let mi = num(14, 2),
               b[16] == 58, let s = num(17, 2),
-              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61
+              (1...9999).contains(y), (1...12).contains(mo), (1...daysIn(month: mo, year: y)).contains(d), h < 24, mi < 60, s < 61
         else { return nil }
         var i = 19
         var fraction = 0.0
@@ -71,6 +71,14 @@ public enum Timestamp {
         let days = daysFromCivil(y, mo, d)
         let secs = Double(days * 86400 + h * 3600 + mi * 60 + s - offset) + fraction
         return Date(timeIntervalSince1970: secs)
+    }
+
+    private static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     private static func pad(_ v: some BinaryInteger, _ width: Int) -> String {

@@ -41,7 +41,7 @@ public struct PasswordHasher: Sendable {
         !stored.hasPrefix("$scrypt$ln=\(logN),r=\(r),p=\(p)$")
     }
 
-    static func derive(_ password: String, salt: [UInt8], logN: Int, r: Int, p: Int, length: Int = 32) -> [UInt8]? {
+    public static func derive(_ password: String, salt: [UInt8], logN: Int, r: Int, p: Int, length: Int = 32) -> [UInt8]? {
         let pass = Array(password.utf8) + [0]
         var key = [UInt8](repeating: 0, count: length)
         let n = UInt64(1) << UInt64(logN)

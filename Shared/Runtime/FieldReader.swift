@@ -1,7 +1,8 @@
 import Core
 import Foundation
 
-/// Reads a JSON object field by field, collecting every problem so one 422 names all offending fields.
+/// Reads a JSON object field by field, collecting every type and range problem so one 422 names all those
+/// fields (business rules that need every value are checked after, by the caller).
 /// Unknown fields are refused (a typo must not silently do nothing). Numbers keep their decimal text.
 public struct FieldReader {
     public private(set) var problems: [FieldProblem] = []
@@ -23,6 +24,7 @@ public struct FieldReader {
         guard let v = present(key, required: required) else { return nil }
         guard case .string(let s) = v else { return fail(key, "must be a string") }
         guard s.count <= maxLength else { return fail(key, "must be at most \(maxLength) characters") }
+        guard !s.unicodeScalars.contains(where: { $0.value == 0 }) else { return fail(key, "must not contain NUL characters") }
         return s
     }
 
@@ -39,8 +41,9 @@ public struct FieldReader {
         return i
     }
 
-    /// A JSON number (or a decimal string) as an exact `Decimal`, within `range`.
-    public mutating func decimal(_ key: String, required: Bool = false, range: ClosedRange<Decimal>) -> Decimal? {
+    /// A JSON number (or a decimal string) as an exact `Decimal`, within `range`, with at most `places`
+    /// decimals (the column's scale: more would be rounded silently when stored).
+    public mutating func decimal(_ key: String, required: Bool = false, range: ClosedRange<Decimal>, places: Int = 8) -> Decimal? {
         guard let v = present(key, required: required) else { return nil }
         let parsed: Decimal?
         switch v {
@@ -51,6 +54,10 @@ public struct FieldReader {
         }
         guard let d = parsed, !d.isNaN else { return fail(key, "must be a number") }
         guard range.contains(d) else { return fail(key, "must be between \(range.lowerBound) and \(range.upperBound)") }
+        var scaled = d
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &scaled, places, .plain)
+        guard rounded == d else { return fail(key, "must have at most \(places) decimal places") }
         return d
     }
 

@@ -42,7 +42,7 @@ public struct Request: Sendable {
     /// 422 (with the field path) when a field is missing or has the wrong type.
     public func decodeJSON<T: Decodable>(_ type: T.Type) throws(APIError) -> T {
         if let contentType = header("content-type"),
-           !contentType.lowercased().hasPrefix("application/json") {
+           contentType.split(separator: ";").first.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) != "application/json" {
             throw APIError(.unsupportedMediaType, "Content-Type must be application/json", status: 415)
         }
         guard !body.isEmpty else { throw APIError.malformed("Request body is empty; a JSON object is expected") }
