@@ -14,6 +14,7 @@ let functions: [(name: String, dependencies: [Target.Dependency])] = [
     ("Activity", ["Runtime", "Database", "Accounts", "Identity"]),
     ("Admin", ["Runtime", "Database", "Domain", "Accounts", "Identity"]),
     ("Auth", ["Runtime", "Database", "Domain", "Crypto", "Accounts", "Identity"]),
+    ("Connect", ["Runtime", "Database", "Domain", "Accounts", "Identity", "Exchange", "Vault"]),
     ("Health", ["Runtime", "Database"]),
 ]
 
@@ -43,13 +44,14 @@ let package = Package(
         // The domain: plain Swift, no I/O (risk rules, profile and strategy validation).
         .target(name: "Domain", path: "Shared/Domain", swiftSettings: swiftSettings),
         .target(name: "Accounts", dependencies: ["Core", "Crypto", "Database", "Domain"], path: "Shared/Accounts", swiftSettings: swiftSettings),
+        .target(name: "Vault", dependencies: ["Core", "Crypto", "Database"], path: "Shared/Vault", swiftSettings: swiftSettings),
         .target(name: "Identity", dependencies: ["Core", "Crypto", "Database", "Domain", "Accounts", "Runtime"],
                 path: "Shared/Identity", swiftSettings: swiftSettings),
 
         // Operator command line (`signalbridge migrate|status|…`).
         .executableTarget(
             name: "CLI",
-            dependencies: ["Core", "Crypto", "Database", "Domain", "Accounts", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Core", "Crypto", "Database", "Domain", "Accounts", "Vault", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Functions/CLI", swiftSettings: swiftSettings),
 
         // test targets
@@ -58,10 +60,10 @@ let package = Package(
             name: "ExchangeSimulator", dependencies: ["Core", "Crypto", "Runtime", "Exchange"],
             path: "Tests/ExchangeSimulator", swiftSettings: swiftSettings),
         .testTarget(
-            name: "UnitTests", dependencies: ["Core", "Crypto", "Runtime", "Database", "Exchange", "Domain", "Identity"],
+            name: "UnitTests", dependencies: ["Core", "Crypto", "Runtime", "Database", "Exchange", "Domain", "Identity", "Vault"],
             path: "Tests/UnitTests", swiftSettings: swiftSettings),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["Core", "Crypto", "Database", "HTTPClient", "Exchange", "Domain", "Accounts"],
+            name: "IntegrationTests", dependencies: ["Core", "Crypto", "Database", "HTTPClient", "Exchange", "Domain", "Accounts", "Vault"],
             path: "Tests/IntegrationTests", swiftSettings: swiftSettings),
     ] + functions.map {
         .executableTarget(name: $0.name, dependencies: $0.dependencies, path: "Functions/\($0.name)", swiftSettings: swiftSettings)

@@ -141,7 +141,9 @@ db_setup() {
   done
   # The access-token signing key, readable by the functions.
   [ -s "$SECRETS/jwt.secret" ] || (umask 027 && openssl rand -hex 32 >"$SECRETS/jwt.secret")
-  if is_root; then chgrp "$SERVICE_USER" "$SECRETS/jwt.secret"; fi
+  # The vault's master key(s): `id:base64(32 bytes)`; new blobs use the last one.
+  [ -s "$SECRETS/master.keys" ] || (umask 027 && printf 'local1:%s\n' "$(openssl rand -base64 32)" >"$SECRETS/master.keys")
+  if is_root; then chgrp "$SERVICE_USER" "$SECRETS/jwt.secret" "$SECRETS/master.keys"; fi
   psql_admin -d postgres <<SQL
 DO \$\$
 BEGIN
@@ -199,6 +201,8 @@ start_function() { # name binary processes [VAR=value …]
   if is_root; then owner=(-u "$SERVICE_USER" -g "$SERVICE_USER" -U "$SERVICE_USER" -G nogroup -M 0660); else owner=(-M 0600); fi
   env -i PATH=/usr/bin:/bin LANG=C.UTF-8 \
     DATABASE_URL_FILE="$SECRETS/app.url" JWT_SECRET_FILE="$SECRETS/jwt.secret" \
+    SIGNALBRIDGE_MASTER_KEYS_FILE="$SECRETS/master.keys" EXCHANGE_ENV=simulator \
+    SIM_BINANCE_PORT="$SIM_BINANCE_PORT" SIM_MEXC_PORT="$SIM_MEXC_PORT" \
     PASSWORD_SCRYPT_LOG_N="${PASSWORD_SCRYPT_LOG_N:-15}" \
     LOG_FILE="$LOG/$(lower "$name").log" LOG_LEVEL="${LOG_LEVEL:-info}" "$@" \
     spawn-fcgi -s "$sock" -F "$processes" -P "$pidfile" "${owner[@]}" -- "$binary" >/dev/null ||
@@ -312,6 +316,7 @@ SIGNALBRIDGE_STATE_DIR=$STATE
 SIGNALBRIDGE_MIGRATIONS_DIR=$ROOT/migrations
 TEST_DATABASE_URL_FILE=$SECRETS/owner.url
 JWT_SECRET_FILE=$SECRETS/jwt.secret
+SIGNALBRIDGE_MASTER_KEYS_FILE=$SECRETS/master.keys
 APP_DATABASE_URL_FILE=$SECRETS/app.url
 SIM_BINANCE_URL=http://127.0.0.1:$SIM_BINANCE_PORT
 SIM_MEXC_URL=http://127.0.0.1:$SIM_MEXC_PORT
