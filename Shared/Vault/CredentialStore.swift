@@ -84,11 +84,12 @@ public struct CredentialStore {
                 UPDATE exchange_credentials SET is_valid = false, invalidated_at = now(), invalid_reason = $3, updated_at = now()
                 WHERE user_id = $1 AND exchange = $2 AND is_valid RETURNING id
                 """, [userID, exchange, reason]) != nil else { return false }
+            // One alert per invalidation (the guarded UPDATE above only succeeds once until the key is valid again).
+            let dedupe = "credentials_invalid:\(userID.uuidString.lowercased()):\(exchange):\(Int(Date().timeIntervalSince1970 * 1000))"
             try tx.query("""
-                INSERT INTO notifications (user_id, kind, text, dedupe_key)
-                VALUES ($1, 'credentials_invalid', $2, 'credentials_invalid:' || $1 || ':' || $3 || ':' || extract(epoch FROM now())::bigint)
+                INSERT INTO notifications (user_id, kind, text, dedupe_key) VALUES ($1, 'credentials_invalid', $2, $3)
                 ON CONFLICT (dedupe_key) DO NOTHING
-                """, [userID, "Your \(exchange.uppercased()) API key was rejected by the exchange (\(reason)). Trading on \(exchange.uppercased()) is paused until you reconnect it.", exchange])
+                """, [userID, "Your \(exchange.uppercased()) API key was rejected by the exchange (\(reason)). Trading on \(exchange.uppercased()) is paused until you reconnect it.", dedupe])
             return true
         }
     }

@@ -44,6 +44,12 @@ def sql(query, *args):
     return [line.split("\t") for line in out.stdout.splitlines() if line]
 
 
+# Every response body the API tests receive, and the exchange secrets they used: the last test
+# (test_zz_no_secret_leaks.py) proves none of those secrets appears in any body, log or database column.
+RESPONSE_BODIES = []
+PLAINTEXT_SECRETS = []
+
+
 class Api:
     """requests, plus: every response must match docs/openapi.yaml and carry an X-Request-ID."""
 
@@ -59,6 +65,7 @@ class Api:
             data = json.dumps(json_body)
             h.setdefault("Content-Type", "application/json")
         r = self.session.request(method, BASE + path, data=data, headers=h, timeout=30)
+        RESPONSE_BODIES.append(r.text)
         assert r.headers.get("X-Request-ID"), f"no X-Request-ID on {method} {path}"
         if validate:
             result = self.spec.unmarshal_response(RequestsOpenAPIRequest(r.request), RequestsOpenAPIResponse(r))
