@@ -41,6 +41,7 @@ $(VENV)/.installed: Tests/ClientCompat/requirements.txt Tests/API/requirements.t
 
 ## Unit tests, then the stack (debug build, so one compilation serves both), then integration tests.
 test: CONFIG = debug
+test: export TRADING_ENABLED = true
 test: deps venv
 	swift build --build-tests
 	swift test --skip-build --skip IntegrationTests

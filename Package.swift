@@ -16,6 +16,7 @@ let functions: [(name: String, dependencies: [Target.Dependency])] = [
     ("Auth", ["Runtime", "Database", "Domain", "Crypto", "Accounts", "Identity"]),
     ("Connect", ["Runtime", "Database", "Domain", "Accounts", "Identity", "Exchange", "Vault"]),
     ("Health", ["Runtime", "Database"]),
+    ("Webhook", ["Runtime", "Database", "Crypto", "Domain", "Accounts", "Engine"]),
 ]
 
 let package = Package(
@@ -45,13 +46,15 @@ let package = Package(
         .target(name: "Domain", path: "Shared/Domain", swiftSettings: swiftSettings),
         .target(name: "Accounts", dependencies: ["Core", "Crypto", "Database", "Domain"], path: "Shared/Accounts", swiftSettings: swiftSettings),
         .target(name: "Vault", dependencies: ["Core", "Crypto", "Database"], path: "Shared/Vault", swiftSettings: swiftSettings),
+        .target(name: "Engine", dependencies: ["Core", "Database", "Domain", "Exchange", "Vault", "Accounts"],
+                path: "Shared/Engine", swiftSettings: swiftSettings),
         .target(name: "Identity", dependencies: ["Core", "Crypto", "Database", "Domain", "Accounts", "Runtime"],
                 path: "Shared/Identity", swiftSettings: swiftSettings),
 
         // Operator command line (`signalbridge migrate|status|…`).
         .executableTarget(
             name: "CLI",
-            dependencies: ["Core", "Crypto", "Database", "Domain", "Accounts", "Vault", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Core", "Crypto", "Database", "Domain", "Accounts", "Vault", "Engine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Functions/CLI", swiftSettings: swiftSettings),
 
         // test targets

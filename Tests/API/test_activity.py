@@ -24,8 +24,8 @@ def test_signals_list_and_since(make_user):
 
 def test_executions_filters_cursor_and_detail(make_user):
     u = make_user()
-    _, sig = seed.signal()
-    made = [seed.execution(u.id, sig, exchange=ex, status=st) for ex, st in
+    # One signal each: an execution is unique per (signal, user, exchange).
+    made = [seed.execution(u.id, seed.signal()[1], exchange=ex, status=st) for ex, st in
             [("binance", "filled"), ("mexc", "rejected"), ("binance", "submitted"), ("mexc", "filled"), ("binance", "failed")]]
     all_ids = [e["id"] for e in u.get("/v1/executions").json()]
     assert sorted(all_ids) == sorted(made)

@@ -1,0 +1,78 @@
+/// The webhook's SQL, in one place. Parameters only; nothing here is built from input.
+enum Queries {
+    static let findKey = """
+        UPDATE webhook_keys SET last_used_at = now()
+        WHERE key_hash = $1::bytea AND revoked_at IS NULL
+        RETURNING id
+        """
+
+    static let symbolListed = "SELECT 1 FROM exchange_symbols WHERE symbol = $1 AND is_enabled LIMIT 1"
+
+    static let findSignal = "SELECT received_at, ack_status, executions, skipped, payload_hash FROM signals WHERE signal_id = $1"
+
+    static let insertSignal = """
+        INSERT INTO signals (signal_id, timestamp, symbol, action, confidence, model_version, source, features_snapshot,
+                             payload_hash, webhook_key_id)
+        VALUES ($1, $2::timestamptz, $3, $4, $5::numeric, $6, $7, $8::jsonb, $9::bytea, $10)
+        ON CONFLICT (signal_id) DO NOTHING
+        RETURNING id, received_at
+        """
+
+    /// One statement: every active user × every exchange in their list is either an execution (eligible) or
+    /// a recorded skip with its reason. Eligibility: kill switch off, trading enabled, confidence ≥ the
+    /// user's minimum, today's trades under the cap (FREE: 5, RN-U01; else max_daily_trades), exchange
+    /// connected with valid credentials, symbol listed there.
+    static let fanOut = """
+        WITH params AS (
+            SELECT $1::uuid AS signal_uuid, $2::numeric AS confidence, $3::text AS symbol, $4::text AS side,
+                   $5::boolean AS halted, $6::text AS signal_ref
+        ), candidates AS (
+            SELECT u.id AS user_id, u.subscription_tier, u.max_daily_trades, tc.is_enabled, tc.min_confidence,
+                   x.exchange, ec.id AS cred_id, ec.is_valid AS cred_valid, es.exchange_symbol,
+                   (SELECT count(DISTINCT e.signal_id) FROM executions e
+                     WHERE e.user_id = u.id AND e.created_at >= date_trunc('day', now(), 'UTC')) AS trades_today
+            FROM users u
+            JOIN trading_configs tc ON tc.user_id = u.id
+            LEFT JOIN LATERAL jsonb_array_elements_text(tc.execute_on_exchanges) AS x(exchange) ON true
+            LEFT JOIN exchange_credentials ec ON ec.user_id = u.id AND ec.exchange = x.exchange
+            LEFT JOIN exchange_symbols es ON es.symbol = (SELECT symbol FROM params) AND es.exchange = x.exchange AND es.is_enabled
+            WHERE u.is_active
+        ), decided AS (
+            SELECT c.*, gen_random_uuid() AS new_id, CASE
+                WHEN p.halted THEN 'kill_switch'
+                WHEN NOT c.is_enabled THEN 'trading_disabled'
+                WHEN p.confidence < c.min_confidence THEN 'below_confidence'
+                WHEN c.exchange IS NULL THEN 'no_exchange_selected'
+                WHEN c.trades_today >= CASE WHEN c.subscription_tier = 'free' THEN LEAST(c.max_daily_trades, 5) ELSE c.max_daily_trades END
+                    THEN 'daily_cap'
+                WHEN c.cred_id IS NULL THEN 'exchange_not_connected'
+                WHEN NOT c.cred_valid THEN 'credentials_invalid'
+                WHEN c.exchange_symbol IS NULL THEN 'symbol_not_listed'
+            END AS skip
+            FROM candidates c, params p
+        ), inserted AS (
+            INSERT INTO executions (id, request_id, client_order_id, user_id, signal_id, exchange, symbol, exchange_symbol, side,
+                                    order_type, status)
+            SELECT d.new_id, 'sb' || left(replace(d.new_id::text, '-', ''), 30), 'sb' || left(replace(d.new_id::text, '-', ''), 30),
+                   d.user_id, p.signal_uuid, d.exchange, d.exchange_symbol, d.exchange_symbol, p.side, 'limit', 'pending'
+            FROM decided d, params p WHERE d.skip IS NULL
+            RETURNING id
+        ), events AS (
+            INSERT INTO execution_events (execution_id, from_status, to_status, reason, actor, correlation_id)
+            SELECT i.id, NULL, 'pending', 'eligible for the signal', 'webhook', p.signal_ref FROM inserted i, params p
+        ), skips AS (
+            INSERT INTO signal_skips (signal_id, user_id, exchange, reason, message)
+            SELECT p.signal_uuid, d.user_id, d.exchange, d.skip, CASE d.skip
+                WHEN 'kill_switch' THEN 'Signal skipped: trading is halted (kill switch)'
+                WHEN 'trading_disabled' THEN 'Signal skipped: trading disabled'
+                WHEN 'below_confidence' THEN 'Signal skipped: below confidence threshold'
+                WHEN 'no_exchange_selected' THEN 'Signal skipped: no exchange selected in the trading configuration'
+                WHEN 'daily_cap' THEN 'Signal skipped: daily trade limit reached'
+                WHEN 'exchange_not_connected' THEN 'Signal skipped: exchange not connected'
+                WHEN 'credentials_invalid' THEN 'Signal skipped: exchange credentials invalid'
+                ELSE 'Signal skipped: symbol not listed on this exchange' END
+            FROM decided d, params p WHERE d.skip IS NOT NULL
+        )
+        SELECT (SELECT count(*) FROM inserted)::int AS executions, (SELECT count(*) FROM decided WHERE skip IS NOT NULL)::int AS skipped
+        """
+}

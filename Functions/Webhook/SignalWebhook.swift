@@ -1,0 +1,153 @@
+import Accounts
+import Core
+import Crypto
+import Database
+import Domain
+import Engine
+import Foundation
+import Runtime
+
+/// The TradingSignal contract (seed §3.4), validated exactly.
+struct TradingSignal {
+    let signalID: String
+    let timestamp: Date
+    let timestampText: String
+    let symbol: String
+    let action: TradingAction
+    let confidence: Decimal
+    let modelVersion: String
+    let source: String
+    let featuresJSON: String?
+}
+
+struct SignalWebhook {
+    let db: Connection
+    let engine: ExecutionEngine
+    let logger: Logger
+    let maxAge: TimeInterval
+    let maxSkew: TimeInterval
+    let tradingEnabled: Bool
+
+    init(config: Config, db: Connection, engine: ExecutionEngine, logger: Logger) throws {
+        self.db = db
+        self.engine = engine
+        self.logger = logger
+        maxAge = TimeInterval(try config.int("SIGNAL_MAX_AGE_SECONDS", default: 300, range: 5...86400))
+        maxSkew = TimeInterval(try config.int("SIGNAL_MAX_FUTURE_SKEW_SECONDS", default: 30, range: 0...3600))
+        tradingEnabled = try config.bool("TRADING_ENABLED", default: false)
+    }
+
+    func receive(_ req: Request) throws -> Response {
+        let keyID = try authenticate(req)
+        let signal = try validate(req)
+        let payloadHash = SHA256.hash(req.body)
+
+        // EC-06: the same signal_id again returns the original acknowledgment and creates nothing.
+        if let existing = try db.queryOne(Queries.findSignal, [signal.signalID]) {
+            return try replay(existing, payloadHash: payloadHash, signalID: signal.signalID)
+        }
+        let halted = try !tradingEnabled || KillSwitch(db: db).state().engaged
+        let outcome = try db.transaction { tx -> (UUID, Date, Int, Int)? in
+            guard let row = try tx.queryOne(Queries.insertSignal, [
+                signal.signalID, signal.timestampText, signal.symbol, signal.action.rawValue, "\(signal.confidence)",
+                signal.modelVersion, signal.source, signal.featuresJSON, ByteaParameter(payloadHash), keyID,
+            ]) else { return nil }  // lost a race with the same signal_id: replay below
+            let id = try row.uuid("id"), receivedAt = try row.date("received_at")
+            guard signal.action != .hold else { return (id, receivedAt, 0, 0) }
+            let fan = try tx.queryOne(Queries.fanOut, [id, "\(signal.confidence)", signal.symbol, signal.action == .buy ? "buy" : "sell",
+                                                       halted, signal.signalID])!
+            let executions = try fan.int("executions"), skipped = try fan.int("skipped")
+            try tx.query("UPDATE signals SET executions = $2, skipped = $3, ack_status = $4 WHERE id = $1",
+                         [id, executions, skipped, executions > 0 ? "queued" : "received"])
+            return (id, receivedAt, executions, skipped)
+        }
+        guard let (id, receivedAt, executions, skipped) = outcome else {
+            guard let existing = try db.queryOne(Queries.findSignal, [signal.signalID]) else { throw APIError.internalError() }
+            return try replay(existing, payloadHash: payloadHash, signalID: signal.signalID)
+        }
+        logger.info("signal received", ["request_id": .string(req.requestID), "signal_id": .string(signal.signalID),
+                                        "action": .int(signal.action.rawValue), "executions": .int(executions), "skipped": .int(skipped)])
+        var response = Response.json(SignalWebhook.acknowledgment(signalID: signal.signalID, receivedAt: receivedAt,
+                                                                  status: executions > 0 ? "queued" : "received",
+                                                                  executions: executions, skipped: skipped,
+                                                                  reason: signal.action == .hold ? "HOLD: nothing to execute" : halted ? "Trading is halted (kill switch)" : nil))
+        if executions > 0 {
+            let engine = self.engine, log = logger
+            response.afterResponse = {
+                let handled = engine.run(signal: id)
+                log.info("signal executed", ["signal_id": .string(signal.signalID), "handled": .int(handled)])
+            }
+        }
+        return response
+    }
+
+    /// `X-API-Key` against the stored SHA-256 of active keys (401 `AUTH_1001` otherwise). Marks the key used.
+    func authenticate(_ req: Request) throws -> UUID {
+        guard let key = req.header("x-api-key"), !key.isEmpty, key.utf8.count <= 200 else {
+            throw APIError(.invalidToken, "Missing or invalid X-API-Key")
+        }
+        guard let row = try db.queryOne(Queries.findKey, [ByteaParameter(SHA256.hash(key))], idempotent: true) else {
+            throw APIError(.invalidToken, "Missing or invalid X-API-Key")
+        }
+        return try row.uuid("id")
+    }
+
+    /// The TradingSignal contract: 422 naming every offending field; stale or future signals refused.
+    func validate(_ req: Request) throws -> TradingSignal {
+        var body = try FieldReader(req, allowed: ["signal_id", "timestamp", "symbol", "action", "confidence", "model_version", "source", "features_snapshot"])
+        let signalID = body.string("signal_id", required: true, maxLength: 50)
+        if let id = signalID, id.isEmpty || !id.utf8.allSatisfy({ (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || [45, 46, 58, 95].contains($0) }) {
+            body.reject("signal_id", "must be 1-50 characters of [A-Za-z0-9._:-]")
+        }
+        let timestampText = body.string("timestamp", required: true, maxLength: 40)
+        let timestamp = timestampText.flatMap(Timestamp.parse)
+        if timestampText != nil && timestamp == nil { body.reject("timestamp", "must be an RFC 3339 date-time") }
+        let symbol = body.string("symbol", required: true, maxLength: 21)
+        if let symbol, !TradingConfig.isValidSymbol(symbol) { body.reject("symbol", "must match ^[A-Z]{3,10}/[A-Z]{3,10}$") }
+        let action = body.int("action", required: true, range: 0...2)
+        let confidence = body.decimal("confidence", required: true, range: 0...1, places: 3)
+        let modelVersion = body.string("model_version", required: true, maxLength: 20)
+        let source = body.string("source", maxLength: 20) ?? "ml_model"
+        if !["ml_model", "manual", "external"].contains(source) { body.reject("source", "must be ml_model, manual or external") }
+        var features: String?
+        if body.has("features_snapshot") {
+            switch try? JSONDecoder().decode(JSONValue.self, from: Data(req.body))["features_snapshot"] {
+            case .object(let o)?: features = JSONValue.object(o).jsonText
+            case .null?: features = nil
+            default: body.reject("features_snapshot", "must be an object")
+            }
+        }
+        try body.finish()
+        let age = Date().timeIntervalSince(timestamp!)
+        if age > maxAge {
+            throw APIError.validation([FieldProblem("timestamp", "signal is \(Int(age)) s old; the limit is \(Int(maxAge)) s")])
+        }
+        if -age > maxSkew {
+            throw APIError.validation([FieldProblem("timestamp", "signal is \(Int(-age)) s in the future; the limit is \(Int(maxSkew)) s")])
+        }
+        guard try db.queryOne(Queries.symbolListed, [symbol!], idempotent: true) != nil else {
+            throw APIError.validation([FieldProblem("symbol", "Unsupported symbol \(symbol!)")])
+        }
+        return TradingSignal(signalID: signalID!, timestamp: timestamp!, timestampText: Timestamp.iso8601(timestamp!), symbol: symbol!,
+                             action: TradingAction(rawValue: action!)!, confidence: confidence!, modelVersion: modelVersion!,
+                             source: source, featuresJSON: features)
+    }
+
+    func replay(_ row: Row, payloadHash: [UInt8], signalID: String) throws -> Response {
+        if let stored = try? row.bytes("payload_hash"), stored != payloadHash {
+            throw APIError(.conflict, "signal_id \(signalID) was already used for a different signal",
+                           details: ["signal_id": .string(signalID)])
+        }
+        var response = Response.json(SignalWebhook.acknowledgment(
+            signalID: signalID, receivedAt: try row.date("received_at"), status: try row.string("ack_status"),
+            executions: try row.int("executions"), skipped: try row.int("skipped"), reason: nil))
+        response.headers.append(("Idempotent-Replayed", "true"))
+        return response
+    }
+
+    /// SignalAcknowledgment (seed §3.4) with the fan-out counts.
+    static func acknowledgment(signalID: String, receivedAt: Date, status: String, executions: Int, skipped: Int, reason: String?) -> JSONValue {
+        ["signal_id": .string(signalID), "received_at": .string(Timestamp.iso8601(receivedAt)), "status": .string(status),
+         "rejection_reason": reason.map(JSONValue.string) ?? .null, "executions": .int(executions), "skipped": .int(skipped)]
+    }
+}

@@ -1,0 +1,16 @@
+import Core
+import Database
+import Engine
+import Foundation
+import Runtime
+
+// POST /v1/webhook/signal: the ML system's signals. Authenticate, validate, store once, fan out to every
+// eligible (user, exchange) in one transaction, acknowledge in milliseconds — then place the orders after
+// the response has been sent (FCGX_Finish_r), never delaying it.
+exit(FunctionRuntime.main(name: "Webhook") { logger, config in
+    let db = try Connection(config: config, applicationName: "signalbridge-webhook", logger: logger)
+    let webhook = try SignalWebhook(config: config, db: db, engine: try ExecutionEngine(config: config, logger: logger), logger: logger)
+    var router = Router()
+    router.post("/v1/webhook/signal") { try webhook.receive($0) }
+    return router
+})

@@ -1,0 +1,54 @@
+/// The states of an execution (seed §3.5 plus `unknown` and `dead_letter`).
+public enum ExecutionStatus: String, Sendable, CaseIterable, Codable {
+    case pending, submitted, partial, filled, cancelled, rejected, failed, unknown
+    case deadLetter = "dead_letter"
+
+    /// No further automatic change: filled, cancelled, rejected (failed and dead_letter wait for a person or
+    /// the retry job).
+    public var isTerminal: Bool { self == .filled || self == .cancelled || self == .rejected }
+
+    /// Whether an order may exist on the exchange in this state (so a resend could duplicate it).
+    public var mayHaveOrder: Bool { self == .submitted || self == .partial || self == .unknown }
+}
+
+/// The legal transitions. Every change is checked here and then written as one guarded UPDATE plus an event.
+///
+///     pending   → submitted (sent) | cancelled (trading off, kill switch) | rejected (never sendable) | failed
+///     submitted → partial | filled | rejected | cancelled | failed | unknown (response lost)
+///                 | pending (refused before execution: rate limit, clock, exchange unreachable)
+///     partial   → filled | cancelled | failed | unknown
+///     unknown   → submitted (resend with the same id, after the exchange said it has no such order)
+///                 | partial | filled | cancelled | rejected | failed   (adopted from the exchange)
+///     failed    → dead_letter (retries exhausted) | pending (retry)
+///     dead_letter → pending (manual retry) | cancelled (manual cancel)
+public enum ExecutionStateMachine {
+    static let allowed: [ExecutionStatus: Set<ExecutionStatus>] = [
+        .pending: [.submitted, .cancelled, .rejected, .failed],
+        .submitted: [.partial, .filled, .rejected, .cancelled, .failed, .unknown, .pending],
+        .partial: [.filled, .cancelled, .failed, .unknown],
+        .unknown: [.submitted, .partial, .filled, .cancelled, .rejected, .failed],
+        .failed: [.deadLetter, .pending],
+        .deadLetter: [.pending, .cancelled],
+        .filled: [], .cancelled: [], .rejected: [],
+    ]
+
+    public static func canMove(from: ExecutionStatus, to: ExecutionStatus) -> Bool {
+        allowed[from]?.contains(to) ?? false
+    }
+
+    /// Same-state "transitions" are refused too: every event records a real change.
+    public static func check(from: ExecutionStatus, to: ExecutionStatus) throws(IllegalTransition) {
+        guard canMove(from: from, to: to) else { throw IllegalTransition(from: from, to: to) }
+    }
+}
+
+/// A state change the machine does not allow.
+public struct IllegalTransition: Error, Equatable, CustomStringConvertible {
+    public let from: ExecutionStatus
+    public let to: ExecutionStatus
+    public init(from: ExecutionStatus, to: ExecutionStatus) {
+        self.from = from
+        self.to = to
+    }
+    public var description: String { "illegal execution transition \(from.rawValue) → \(to.rawValue)" }
+}

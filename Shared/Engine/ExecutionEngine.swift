@@ -1,0 +1,418 @@
+import Accounts
+import Core
+import Database
+import Domain
+import Exchange
+import Foundation
+import Vault
+
+/// Settings of the engine, from the environment (docs/configuration.md).
+public struct EngineSettings: Sendable {
+    public var tradingEnabled: Bool
+    public var slippagePct: Decimal
+    public var signalMaxAge: TimeInterval
+    public var maxSends: Int
+    public var workers: Int
+    public var callsPerMinute: Int
+    public var recvWindowMs: Int
+    public var exchangeTimeout: Double
+
+    public static func fromConfig(_ config: Config) throws(ConfigError) -> EngineSettings {
+        EngineSettings(
+            tradingEnabled: try config.bool("TRADING_ENABLED", default: false),
+            slippagePct: Decimal(try config.double("SLIPPAGE_MAX_PCT", default: 0.01, range: 0...0.1)),
+            signalMaxAge: TimeInterval(try config.int("SIGNAL_MAX_AGE_SECONDS", default: 300, range: 5...86400)),
+            maxSends: 3,
+            workers: try config.int("ENGINE_WORKERS", default: 8, range: 1...64),
+            callsPerMinute: try config.int("EXCHANGE_CALLS_PER_USER_PER_MINUTE", default: 10, range: 1...1000),
+            recvWindowMs: 5000,
+            exchangeTimeout: try config.double("EXCHANGE_TIMEOUT_SECONDS", default: 10, range: 0.5...60))
+    }
+}
+
+/// Places the orders of executions (seed §6.2): claims them from the table, sizes them from the user's limits
+/// and balance, sends each once as an IOC limit order at the reference price ± slippage, and records every
+/// outcome as a state transition. Used after the webhook's response and by the scheduled sweep.
+///
+/// Workers run in parallel, each with its own database connection and HTTP client; they coordinate only
+/// through the rows they claim (`FOR UPDATE SKIP LOCKED` + lease).
+public struct ExecutionEngine: Sendable {
+    let config: Config
+    let settings: EngineSettings
+    let vault: Vault
+    let environment: ExchangeEnvironment
+    let allowProduction: Bool
+    let logger: Logger
+
+    public init(config: Config, logger: Logger) throws(ConfigError) {
+        self.config = config
+        self.logger = logger
+        settings = try EngineSettings.fromConfig(config)
+        vault = try Vault.fromConfig(config)
+        environment = try ExchangeEnvironment.fromConfig(config)
+        allowProduction = try config.bool("EXCHANGE_ALLOW_PRODUCTION", default: false)
+    }
+
+    /// Works until nothing due is left: the executions of `signal` (after a webhook), or every due one (sweep:
+    /// pending, unknown, and expired leases). Returns how many executions were handled.
+    @discardableResult
+    public func run(signal: UUID?, workers: Int? = nil) -> Int {
+        let count = max(1, min(workers ?? settings.workers, settings.workers))
+        let handled = Counter()
+        DispatchQueue.concurrentPerform(iterations: count) { index in
+            let worker = Worker(engine: self, name: "\(ProcessInfo.processInfo.processIdentifier)-\(index)")
+            handled.add(worker.drain(signal: signal))
+        }
+        return handled.value
+    }
+}
+
+/// A thread-safe tally for the workers.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total = 0
+    func add(_ n: Int) { lock.withLock { total += n } }
+    var value: Int { lock.withLock { total } }
+}
+
+/// One worker: its own connection, HTTP clients and caches of public market data.
+final class Worker {
+    let engine: ExecutionEngine
+    let name: String
+    let db: Connection
+    var rules: [String: SymbolRules] = [:]
+    var prices: [String: (Decimal, Date)] = [:]
+    var log: Logger
+
+    init(engine: ExecutionEngine, name: String) {
+        self.engine = engine
+        self.name = name
+        log = engine.logger.with(["worker": .string(name)])
+        db = Connection(url: (try? engine.config.requireSecret("DATABASE_URL")) ?? Secret(""), applicationName: "signalbridge-engine", logger: engine.logger)
+    }
+
+    func drain(signal: UUID?) -> Int {
+        var handled = 0
+        let store = ExecutionStore(db: db)
+        while true {
+            let claim: ClaimedExecution?
+            do {
+                claim = try store.claim(owner: name, signal: signal, states: [.pending, .unknown])
+            } catch {
+                log.error("claim failed", ["error": .string(error.description)])
+                return handled
+            }
+            guard let claim else { return handled }
+            handled += 1
+            let context = log.with(["execution_id": .string(claim.id.uuidString.lowercased()), "signal_id": .string(claim.signalRef),
+                                    "exchange": .string(claim.exchange)])
+            do {
+                try handle(claim, store: store, log: context)
+            } catch {
+                // Leave it for the sweep: the lease expires and the attempt is counted.
+                context.error("execution step failed", ["error": .string(String(describing: error))])
+            }
+        }
+    }
+
+    // MARK: one execution
+
+    func handle(_ claim: ClaimedExecution, store: ExecutionStore, log: Logger) throws {
+        let credentials = CredentialStore(db: db)
+        if claim.status == .unknown {
+            return try resolveUnknown(claim, store: store, credentials: credentials, log: log)
+        }
+        // Gates that apply before anything is sent (EC-07, kill switch, EC-01 max age).
+        let halted = try !engine.settings.tradingEnabled || KillSwitch(db: db).state().engaged
+        if halted {
+            return try store.move(claim, to: .cancelled, update: note("Kill switch engaged: nothing new starts"),
+                                        reason: "kill switch engaged", actor: "engine")
+        }
+        if !claim.userActive || !claim.tradingEnabled {
+            return try store.move(claim, to: .cancelled, update: note("Trading was switched off before the order was sent"),
+                                        reason: "trading disabled (EC-07)", actor: "engine")
+        }
+        if Date().timeIntervalSince(claim.signalTimestamp) > engine.settings.signalMaxAge {
+            return try store.move(claim, to: .failed, update: note("Signal expired before the order could be sent"),
+                                        reason: "signal older than \(Int(engine.settings.signalMaxAge)) s (EC-01)", actor: "engine",
+                                        notifications: [Notification(userID: claim.userID, kind: "execution_failed",
+                                                                     text: "\(claim.side.uppercased()) \(claim.exchangeSymbol) on \(claim.exchange.uppercased()) was not placed: the signal expired while the exchange was unavailable.")])
+        }
+        guard let (adapter, fingerprint) = try openAdapter(claim, credentials: credentials, log: log) else {
+            return try store.move(claim, to: .rejected, update: note("Exchange credentials are invalid; reconnect the exchange"),
+                                        reason: "credentials invalid (EC-04)", actor: "engine")
+        }
+        guard try credentials.takeCallBudget(userID: claim.userID, limit: engine.settings.callsPerMinute) else {
+            let wait = Double(60 - Int(Date().timeIntervalSince1970) % 60) + 1
+            return try store.reschedule(claim, in: wait, note: "Per-user exchange call budget reached (SEC-05)")
+        }
+
+        // Sizing on the user's free balance, the exchange's rules and the reference price.
+        let action: TradingAction = claim.side == "sell" ? .sell : .buy
+        let market: (SymbolRules, Decimal, [Balance])
+        switch call({ () throws(ExchangeError) in
+            (try self.symbolRules(adapter, claim), try self.price(adapter, claim), try adapter.balances())
+        }) {
+        case .success(let m): market = m
+        case .failure(let error):
+            return try notSent(claim, error, store: store, credentials: credentials, fingerprint: fingerprint, log: log, wasSubmitted: false)
+        }
+        let (symbolRules, reference, balances) = market
+        let paying = action == .buy ? symbolRules.quoteAsset : symbolRules.baseAsset
+        let free = balances.first { $0.asset == paying }?.free ?? 0
+        let decision = OrderSizing.decide(OrderSizing.Input(
+            action: action, riskProfile: claim.riskProfile, positionSizePct: claim.positionSizePct, freeBalance: free,
+            referencePrice: reference, stepSize: symbolRules.stepSize, minQuantity: symbolRules.minQuantity,
+            minNotional: symbolRules.minNotional, slippagePct: engine.settings.slippagePct))
+        guard case .order(let quantity, let limit, let raised) = decision else {
+            guard case .skip(let reason) = decision else { return }
+            return try store.move(claim, to: .rejected, update: note(reason.message),
+                                        reason: "\(reason.rawValue) (\(reason == .insufficientBalance ? "EC-02" : "EC-10"))", actor: "engine",
+                                        notifications: [Notification(userID: claim.userID, kind: "execution_skipped",
+                                                                     text: "\(claim.side.uppercased()) \(claim.exchangeSymbol) skipped on \(claim.exchange.uppercased()): \(reason.message).")])
+        }
+        let prepared: OrderRules.Prepared
+        do {
+            prepared = try OrderRules.prepare(quantity: quantity, price: limit, side: action == .buy ? .buy : .sell,
+                                              referencePrice: reference, rules: symbolRules)
+        } catch {
+            return try store.move(claim, to: .rejected, update: note(error.description), reason: "order rules (EC-10)", actor: "engine")
+        }
+        var update = ExecutionUpdate()
+        update.requestedQuantity = prepared.quantity
+        update.referencePrice = reference
+        update.limitPrice = prepared.price
+        update.submittedNow = true
+        if action == .buy {
+            let levels = OrderSizing.protectiveLevels(price: reference, stopLossPct: claim.stopLossPct, takeProfitPct: claim.takeProfitPct)
+            update.stopLossPrice = levels.stopLoss
+            update.takeProfitPrice = levels.takeProfit
+        }
+        // Write-ahead: `submitted` is recorded before the request leaves, so a crash after sending is never
+        // mistaken for "not sent" (the sweep queries before any resend).
+        guard try store.transition(claim, to: .submitted, update: update,
+                                   reason: "sending IOC limit \(ExactDecimal.text(prepared.price ?? limit)) qty \(ExactDecimal.text(prepared.quantity))\(raised ? " (raised to the exchange minimum)" : "")",
+                                   actor: "engine") else { return }
+        let submitted = claim.with(status: .submitted)
+        try send(submitted, adapter: adapter, quantity: prepared.quantity, price: prepared.price ?? limit, store: store,
+                 credentials: credentials, fingerprint: fingerprint, log: log)
+    }
+
+    func send(_ claim: ClaimedExecution, adapter: any ExchangeAdapter, quantity: Decimal, price: Decimal, store: ExecutionStore,
+              credentials: CredentialStore, fingerprint: String, log: Logger) throws {
+        let request = OrderRequest(symbol: claim.exchangeSymbol, side: claim.side == "sell" ? .sell : .buy,
+                                   kind: .limit(price: price, timeInForce: .immediateOrCancel), quantity: quantity,
+                                   clientOrderId: claim.clientOrderId)
+        let outcome = call({ () throws(ExchangeError) in try adapter.placeOrder(request) })
+        try? credentials.audit(userID: claim.userID, exchange: claim.exchange, action: "use_for_trade",
+                               success: { if case .success = outcome { true } else { false } }(), error: { if case .failure(let e) = outcome { String(describing: e) } else { nil } }(),
+                               fingerprint: fingerprint, address: nil, userAgent: "engine")
+        switch outcome {
+        case .success(let order):
+            try adopt(claim, order, store: store, log: log)
+        case .failure(let error):
+            try notSent(claim, error, store: store, credentials: credentials, fingerprint: fingerprint, log: log, wasSubmitted: true)
+        }
+    }
+
+    /// The exchange answered with the order: record what it says.
+    func adopt(_ claim: ClaimedExecution, _ order: ExchangeOrder, store: ExecutionStore, log: Logger) throws {
+        var update = ExecutionUpdate()
+        update.exchangeOrderId = order.exchangeOrderId
+        update.filledQuantity = order.executedQuantity
+        update.filledPrice = order.averagePrice
+        let fees = order.fills.reduce(Decimal(0)) { $0 + $1.commission }
+        if !order.fills.isEmpty {
+            update.fees = fees
+            update.feesCurrency = order.fills.first?.commissionAsset
+        }
+        if order.executedQuantity > 0 { update.executedAt = order.updatedAt ?? Date() }
+        let what = "\(claim.side.uppercased()) \(ExactDecimal.text(order.executedQuantity)) \(claim.exchangeSymbol) on \(claim.exchange.uppercased())"
+        switch order.status {
+        case .filled:
+            try finish(claim, to: .filled, update: update, reason: "filled", store: store,
+                       note: Notification(userID: claim.userID, kind: "execution_filled",
+                                          text: "\(what) filled at \(order.averagePrice.map { ExactDecimal.text($0, places: 2) } ?? "?")."))
+        case .partiallyFilled:
+            try finish(claim, to: .partial, update: update, reason: "partially filled", store: store, note: nil)
+        case .cancelled, .expired:
+            update.errorMessage = order.executedQuantity > 0 ? "IOC partially filled; the rest expired at the slippage limit"
+                : "Not filled: the price moved beyond the slippage limit (EC-05)"
+            try finish(claim, to: .cancelled, update: update, reason: "IOC expired (EC-05)", store: store,
+                       note: Notification(userID: claim.userID, kind: "execution_cancelled",
+                                          text: "\(claim.side.uppercased()) \(claim.exchangeSymbol) on \(claim.exchange.uppercased()) did not fill within the slippage limit."))
+        case .rejected:
+            update.errorMessage = "Rejected by the exchange"
+            try finish(claim, to: .rejected, update: update, reason: "rejected by the exchange", store: store, note: nil)
+        case .new:
+            // Accepted, final state not known yet (e.g. MEXC's follow-up query failed): confirm later.
+            update.nextAttemptIn = 2
+            try store.move(claim, to: .unknown, update: update, reason: "accepted; awaiting final state", actor: "engine")
+        }
+    }
+
+    /// A final transition, then the user's partial-execution alert when this was the last of their executions
+    /// for the signal and some succeeded while others did not (US-03).
+    func finish(_ claim: ClaimedExecution, to: ExecutionStatus, update: ExecutionUpdate, reason: String, store: ExecutionStore,
+                note: Notification?) throws {
+        guard try store.transition(claim, to: to, update: update, reason: reason, actor: "engine", notifications: note.map { [$0] } ?? []) else { return }
+        let siblings = try store.siblings(signalRef: claim.signalRef, userID: claim.userID)
+        guard siblings.count > 1, siblings.allSatisfy({ $0.status.isTerminal || $0.status == .failed }) else { return }
+        let ok = siblings.filter { $0.status == .filled || $0.status == .partial }.map(\.exchange)
+        let bad = siblings.filter { $0.status == .failed || $0.status == .rejected }.map(\.exchange)
+        guard !ok.isEmpty, !bad.isEmpty else { return }
+        try ExecutionStore.enqueue(Notification(
+            userID: claim.userID, kind: "partial_execution",
+            text: "Signal \(claim.signalRef) executed on \(ok.joined(separator: ", ").uppercased()) but failed on \(bad.joined(separator: ", ").uppercased()). The successful orders stand.",
+            dedupeKey: "partial:\(claim.signalRef):\(claim.userID.uuidString.lowercased())"), on: db)
+    }
+
+    /// The request failed. `wasSubmitted`: it may have reached the exchange (the execution is `submitted`).
+    func notSent(_ claim: ClaimedExecution, _ error: ExchangeError, store: ExecutionStore, credentials: CredentialStore,
+                 fingerprint: String, log: Logger, wasSubmitted: Bool) throws {
+        let from: ExecutionStatus = wasSubmitted ? .submitted : claim.status
+        func backoff() -> TimeInterval { min(60, pow(2, Double(claim.attempts))) * Double.random(in: 0.5...1.5) }
+        switch error {
+        case .outcomeUnknown(let why):
+            var update = ExecutionUpdate()
+            update.errorMessage = "Outcome unknown (\(why)); checking with the exchange"
+            update.nextAttemptIn = 1
+            guard try store.transition(claim, from: from, to: .unknown, update: update, reason: "response lost: \(why)", actor: "engine") else { return }
+            // Ask right away (the attempt fence still holds this claim); if the exchange cannot say yet, the sweep asks again.
+            try resolveUnknown(claim.with(status: .unknown), store: store, credentials: credentials, log: log)
+        case .rateLimited(let after, _):
+            // EC-03: refused before execution; wait as told, with jitter.
+            let wait = Double(after ?? 1) + Double.random(in: 0...1)
+            try back(claim, from: from, in: wait, why: "rate limited by the exchange (EC-03)", store: store)
+        case .timestampOutsideRecvWindow, .unavailable:
+            // EC-01: not executed; retried while the signal is fresh (the age gate fails it after that).
+            try back(claim, from: from, in: backoff(), why: "exchange unavailable: \(error) (EC-01)", store: store)
+        case .invalidCredentials:
+            try credentials.markInvalid(userID: claim.userID, exchange: claim.exchange, reason: "Invalid API credentials")
+            try store.move(claim, from: from, to: .rejected, update: note("The exchange rejected the API key; reconnect the exchange (EC-04)"),
+                                 reason: "credentials rejected (EC-04)", actor: "engine")
+        case .insufficientBalance(let m):
+            try finish(claim.with(status: from), to: .rejected, update: note("Insufficient balance (EC-02): \(m)"), reason: "insufficient balance (EC-02)",
+                       store: store, note: nil)
+        case .belowMinimum(let m), .filterRejected(let m):
+            try finish(claim.with(status: from), to: .rejected, update: note("Below the exchange minimum (EC-10): \(m)"), reason: "exchange filters (EC-10)",
+                       store: store, note: nil)
+        case .duplicateOrder:
+            // An open order with our id exists: it is ours, so find out what it is.
+            try store.move(claim, from: from, to: .unknown, update: note("Exchange reports an order with this id"), reason: "duplicate id", actor: "engine")
+        default:
+            // EC-09: an answer we do not understand. Full response in the log (never a secret), failed, alert.
+            log.error("exchange error", ["error": .string(String(describing: error))])
+            try finish(claim.with(status: from), to: .failed, update: note("Exchange error: \(error)"), reason: "unexpected exchange error (EC-09)",
+                       store: store, note: Notification(userID: nil, kind: "execution_failed",
+                                                        text: "Execution \(claim.id.uuidString.lowercased()) on \(claim.exchange) failed: \(error)"))
+        }
+    }
+
+    /// Back to `pending` (nothing reached the exchange) or stays pending, to retry in `seconds`.
+    func back(_ claim: ClaimedExecution, from: ExecutionStatus, in seconds: TimeInterval, why: String, store: ExecutionStore) throws {
+        if from == .pending { return try store.reschedule(claim, in: seconds, note: why) }
+        var update = note(why)
+        update.nextAttemptIn = seconds
+        try store.move(claim, from: from, to: .pending, update: update, reason: why, actor: "engine")
+    }
+
+    /// `unknown`: query by client order id before anything else; adopt what exists; resend with the same id
+    /// only when the exchange has said three times, after the recvWindow and its 10 s backend timeout, that the
+    /// order does not exist; at most `maxSends` sends in all (EC-08).
+    func resolveUnknown(_ claim: ClaimedExecution, store: ExecutionStore, credentials: CredentialStore, log: Logger) throws {
+        guard let (adapter, fingerprint) = try openAdapter(claim, credentials: credentials, log: log) else {
+            return try store.move(claim, to: .failed, update: note("Credentials invalid while the outcome was unknown; check the exchange"),
+                                        reason: "credentials invalid while unknown", actor: "engine")
+        }
+        switch call({ () throws(ExchangeError) in try adapter.queryOrder(symbol: claim.exchangeSymbol, clientOrderId: claim.clientOrderId) }) {
+        case .success(let order):
+            if order.status == .new {
+                return try store.reschedule(claim, in: 2, note: "order open on the exchange; waiting for its final state")
+            }
+            try adopt(claim, order, store: store, log: log)
+        case .failure(.orderNotFound):
+            let count = claim.notFoundCount + 1
+            let windowPassed = Date().timeIntervalSince(claim.submittedAt ?? .distantPast) > Double(engine.settings.recvWindowMs) / 1000 + 10
+            guard count >= 3, windowPassed else {
+                return try store.setNotFoundCount(claim, count, retryIn: windowPassed ? 1 : 5)
+            }
+            guard claim.attempts <= engine.settings.maxSends + count, let quantity = claim.requestedQuantity, let price = claim.limitPrice else {
+                return try finish(claim, to: .failed, update: note("Not placed after \(engine.settings.maxSends) tries (EC-08)"),
+                                  reason: "network failures exhausted the tries (EC-08)", store: store,
+                                  note: Notification(userID: claim.userID, kind: "execution_failed",
+                                                     text: "\(claim.side.uppercased()) \(claim.exchangeSymbol) on \(claim.exchange.uppercased()) failed after repeated network errors."))
+            }
+            var update = ExecutionUpdate()
+            update.notFoundCount = 0
+            update.submittedNow = true
+            guard try store.transition(claim, to: .submitted, update: update, reason: "exchange has no such order; resending with the same id",
+                                       actor: "engine") else { return }
+            try send(claim.with(status: .submitted), adapter: adapter, quantity: quantity, price: price, store: store,
+                     credentials: credentials, fingerprint: fingerprint, log: log)
+        case .failure(let error):
+            if case .invalidCredentials = error {
+                try credentials.markInvalid(userID: claim.userID, exchange: claim.exchange, reason: "Invalid API credentials")
+            }
+            try store.reschedule(claim, in: min(30, pow(2, Double(claim.attempts))), note: "status query failed: \(error)")
+        }
+    }
+
+    // MARK: helpers
+
+    func openAdapter(_ claim: ClaimedExecution, credentials: CredentialStore, log: Logger) throws -> (any ExchangeAdapter, String)? {
+        guard let (connected, blob) = try credentials.find(userID: claim.userID, exchange: claim.exchange), connected.isValid else { return nil }
+        let plaintext: [UInt8]
+        do {
+            plaintext = try engine.vault.open(blob, userID: claim.userID, exchange: claim.exchange)
+        } catch {
+            log.error("stored credentials failed to open", ["error": .string(error.description)])
+            return nil
+        }
+        let (key, secret) = try SealedCredentials.decode(plaintext)
+        let creds = ExchangeCredentials(apiKey: key, apiSecret: secret)
+        let env = engine.environment, timeout = engine.settings.exchangeTimeout, prod = engine.allowProduction
+        let adapter: any ExchangeAdapter = claim.exchange == "binance"
+            ? BinanceAdapter(baseURL: env.binanceBaseURL, credentials: creds, timeout: timeout, allowProduction: prod)
+            : MEXCAdapter(baseURL: env.mexcBaseURL, credentials: creds, timeout: timeout, allowProduction: prod)
+        return (adapter, connected.fingerprint)
+    }
+
+    func symbolRules(_ adapter: any ExchangeAdapter, _ claim: ClaimedExecution) throws(ExchangeError) -> SymbolRules {
+        let key = claim.exchange + ":" + claim.exchangeSymbol
+        if let cached = rules[key] { return cached }
+        let fresh = try adapter.symbolRules(claim.exchangeSymbol)
+        rules[key] = fresh
+        return fresh
+    }
+
+    /// The reference price, cached for 2 s per worker (one signal fans out to many users at once).
+    func price(_ adapter: any ExchangeAdapter, _ claim: ClaimedExecution) throws(ExchangeError) -> Decimal {
+        let key = claim.exchange + ":" + claim.exchangeSymbol
+        if let (p, at) = prices[key], Date().timeIntervalSince(at) < 2 { return p }
+        let p = try adapter.tickerPrice(claim.exchangeSymbol)
+        prices[key] = (p, Date())
+        return p
+    }
+
+    func note(_ message: String) -> ExecutionUpdate {
+        var u = ExecutionUpdate()
+        u.errorMessage = message
+        return u
+    }
+
+    func call<T>(_ body: () throws(ExchangeError) -> T) -> Result<T, ExchangeError> {
+        do { return .success(try body()) } catch { return .failure(error) }
+    }
+}
+
+extension ClaimedExecution {
+    /// The same claim after a transition this worker made (the attempt fence is unchanged).
+    func with(status: ExecutionStatus) -> ClaimedExecution {
+        ClaimedExecution(id: id, status: status, attempts: attempts, userID: userID, exchange: exchange, exchangeSymbol: exchangeSymbol,
+                         side: side, clientOrderId: clientOrderId, signalRef: signalRef, signalTimestamp: signalTimestamp,
+                         requestedQuantity: requestedQuantity, limitPrice: limitPrice, submittedAt: submittedAt,
+                         notFoundCount: notFoundCount, userActive: userActive, tradingEnabled: tradingEnabled,
+                         riskProfile: riskProfile, positionSizePct: positionSizePct, stopLossPct: stopLossPct, takeProfitPct: takeProfitPct)
+    }
+}

@@ -1,0 +1,191 @@
+import Core
+import Database
+import Domain
+import Foundation
+
+/// An execution claimed by one worker (its lease), with what the engine needs to act on it.
+public struct ClaimedExecution: Sendable {
+    public let id: UUID
+    public let status: ExecutionStatus
+    public let attempts: Int
+    public let userID: UUID
+    public let exchange: String
+    public let exchangeSymbol: String
+    public let side: String
+    public let clientOrderId: String
+    public let signalRef: String
+    public let signalTimestamp: Date
+    public let requestedQuantity: Decimal?
+    public let limitPrice: Decimal?
+    public let submittedAt: Date?
+    public let notFoundCount: Int
+    // The user, read at claim time (EC-07: a change of heart before sending is honoured).
+    public let userActive: Bool
+    public let tradingEnabled: Bool
+    public let riskProfile: RiskProfile
+    public let positionSizePct: Decimal
+    public let stopLossPct: Decimal
+    public let takeProfitPct: Decimal
+}
+
+/// Optional column values written together with a transition.
+public struct ExecutionUpdate: Sendable {
+    public var requestedQuantity: Decimal?
+    public var referencePrice: Decimal?
+    public var limitPrice: Decimal?
+    public var stopLossPrice: Decimal?
+    public var takeProfitPrice: Decimal?
+    public var exchangeOrderId: String?
+    public var filledQuantity: Decimal?
+    public var filledPrice: Decimal?
+    public var fees: Decimal?
+    public var feesCurrency: String?
+    public var executedAt: Date?
+    public var errorMessage: String?
+    public var submittedNow = false
+    /// When the engine should look at it again (nil: keep); the lease is released either way.
+    public var nextAttemptIn: TimeInterval?
+    public var notFoundCount: Int?
+
+    public init() {}
+}
+
+/// A message to queue in the outbox with a state change (same transaction).
+public struct Notification: Sendable {
+    public let userID: UUID?
+    public let kind: String
+    public let text: String
+    public let dedupeKey: String?
+    public init(userID: UUID?, kind: String, text: String, dedupeKey: String? = nil) {
+        self.userID = userID
+        self.kind = kind
+        self.text = text
+        self.dedupeKey = dedupeKey
+    }
+}
+
+/// The executions table as a work queue and a state machine. Every change is one guarded UPDATE (fenced on
+/// status and attempt, so a worker whose lease expired cannot overwrite a newer outcome) plus an immutable event.
+public struct ExecutionStore {
+    let db: Connection
+    public static let leaseSeconds = 60
+
+    public init(db: Connection) { self.db = db }
+
+    /// Claims one due execution (of `signal`, or any) in `states`, taking a lease and counting an attempt.
+    public func claim(owner: String, signal: UUID?, states: [ExecutionStatus]) throws(DatabaseError) -> ClaimedExecution? {
+        let list = "{" + states.map(\.rawValue).joined(separator: ",") + "}"
+        guard let row = try db.queryOne("""
+            WITH next AS (
+                SELECT id FROM executions
+                WHERE ($2::uuid IS NULL OR signal_id = $2) AND status = ANY($3::text[]) AND next_attempt_at <= now()
+                  AND (lease_expires_at IS NULL OR lease_expires_at < now())
+                ORDER BY next_attempt_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+            ), claimed AS (
+                UPDATE executions e SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $4),
+                       attempts = e.attempts + 1, updated_at = now()
+                FROM next WHERE e.id = next.id
+                RETURNING e.*
+            )
+            SELECT c.id, c.status, c.attempts, c.user_id, c.exchange, c.exchange_symbol, c.side, c.client_order_id,
+                   c.requested_quantity::text AS qty, c.limit_price::text AS limit_price, c.submitted_at, c.not_found_count,
+                   s.signal_id AS signal_ref, s.timestamp AS signal_ts,
+                   u.is_active, tc.is_enabled, u.risk_profile, u.max_position_size_pct::text AS pct,
+                   tc.stop_loss_pct::text AS sl, tc.take_profit_pct::text AS tp
+            FROM claimed c JOIN signals s ON s.id = c.signal_id JOIN users u ON u.id = c.user_id
+            JOIN trading_configs tc ON tc.user_id = c.user_id
+            """, [owner, signal, list, ExecutionStore.leaseSeconds]) else { return nil }
+        func dec(_ c: String) throws(DatabaseError) -> Decimal? { try row.optionalString(c).flatMap { Decimal(string: $0) } }
+        return ClaimedExecution(
+            id: try row.uuid("id"), status: ExecutionStatus(rawValue: try row.string("status")) ?? .pending,
+            attempts: try row.int("attempts"), userID: try row.uuid("user_id"), exchange: try row.string("exchange"),
+            exchangeSymbol: try row.string("exchange_symbol"), side: try row.string("side"),
+            clientOrderId: try row.string("client_order_id"), signalRef: try row.string("signal_ref"),
+            signalTimestamp: try row.date("signal_ts"), requestedQuantity: try dec("qty"), limitPrice: try dec("limit_price"),
+            submittedAt: try row.optionalDate("submitted_at"), notFoundCount: try row.int("not_found_count"),
+            userActive: try row.bool("is_active"), tradingEnabled: try row.bool("is_enabled"),
+            riskProfile: RiskProfile(rawValue: try row.string("risk_profile")) ?? .conservative,
+            positionSizePct: try dec("pct") ?? 0, stopLossPct: try dec("sl") ?? 0, takeProfitPct: try dec("tp") ?? 0)
+    }
+
+    /// Moves `claim` from its status to `to` (checked by the state machine), writes the event and queues the
+    /// notifications, all in one transaction. Returns false when another worker changed it first.
+    @discardableResult
+    public func transition(_ claim: ClaimedExecution, from: ExecutionStatus? = nil, to: ExecutionStatus, update: ExecutionUpdate = ExecutionUpdate(),
+                           reason: String, actor: String, notifications: [Notification] = []) throws -> Bool {
+        let current = from ?? claim.status
+        try ExecutionStateMachine.check(from: current, to: to)
+        return try db.transaction { tx -> Bool in
+            guard try tx.queryOne(ExecutionStore.updateSQL, ExecutionStore.parameters(claim.id, current, to, claim.attempts, update)) != nil else {
+                return false
+            }
+            try tx.query("""
+                INSERT INTO execution_events (execution_id, from_status, to_status, reason, actor, correlation_id)
+                VALUES ($1, $2, $3, $4, $5, $6)
+                """, [claim.id, current.rawValue, to.rawValue, reason, actor, claim.signalRef])
+            for n in notifications { try ExecutionStore.enqueue(n, on: tx) }
+            return true
+        }
+    }
+
+    /// `transition` when the caller has nothing to do if another worker got there first.
+    public func move(_ claim: ClaimedExecution, from: ExecutionStatus? = nil, to: ExecutionStatus, update: ExecutionUpdate = ExecutionUpdate(),
+                     reason: String, actor: String, notifications: [Notification] = []) throws {
+        _ = try transition(claim, from: from, to: to, update: update, reason: reason, actor: actor, notifications: notifications)
+    }
+
+    /// Keeps the status, writes fields (e.g. a reschedule) and releases the lease; fenced like a transition.
+    public func reschedule(_ claim: ClaimedExecution, in seconds: TimeInterval, note: String) throws(DatabaseError) {
+        var update = ExecutionUpdate()
+        update.nextAttemptIn = seconds
+        update.errorMessage = note
+        _ = try db.queryOne(ExecutionStore.updateSQL, ExecutionStore.parameters(claim.id, claim.status, claim.status, claim.attempts, update))
+    }
+
+    public func setNotFoundCount(_ claim: ClaimedExecution, _ count: Int, retryIn: TimeInterval) throws(DatabaseError) {
+        var update = ExecutionUpdate()
+        update.notFoundCount = count
+        update.nextAttemptIn = retryIn
+        _ = try db.queryOne(ExecutionStore.updateSQL, ExecutionStore.parameters(claim.id, claim.status, claim.status, claim.attempts, update))
+    }
+
+    /// All executions of a user for a signal (to tell a partial failure, US-03).
+    public func siblings(signalRef: String, userID: UUID) throws(DatabaseError) -> [(exchange: String, status: ExecutionStatus)] {
+        try db.query("""
+            SELECT e.exchange, e.status FROM executions e JOIN signals s ON s.id = e.signal_id
+            WHERE s.signal_id = $1 AND e.user_id = $2 ORDER BY e.exchange
+            """, [signalRef, userID]).map { r throws(DatabaseError) in
+            (try r.string("exchange"), ExecutionStatus(rawValue: try r.string("status")) ?? .pending)
+        }
+    }
+
+    public static func enqueue(_ n: Notification, on db: Connection) throws(DatabaseError) {
+        try db.query("""
+            INSERT INTO notifications (user_id, kind, text, dedupe_key) VALUES ($1, $2, $3, $4) ON CONFLICT (dedupe_key) DO NOTHING
+            """, [n.userID, n.kind, n.text, n.dedupeKey])
+    }
+
+    static let updateSQL = """
+        UPDATE executions SET status = $3,
+            requested_quantity = COALESCE($5::numeric, requested_quantity), reference_price = COALESCE($6::numeric, reference_price),
+            limit_price = COALESCE($7::numeric, limit_price), stop_loss_price = COALESCE($8::numeric, stop_loss_price),
+            take_profit_price = COALESCE($9::numeric, take_profit_price), exchange_order_id = COALESCE($10, exchange_order_id),
+            filled_quantity = COALESCE($11::numeric, filled_quantity), filled_price = COALESCE($12::numeric, filled_price),
+            fees = COALESCE($13::numeric, fees), fees_currency = COALESCE($14, fees_currency),
+            executed_at = COALESCE($15::timestamptz, executed_at), error_message = COALESCE($16, error_message),
+            submitted_at = CASE WHEN $17 THEN now() ELSE submitted_at END,
+            next_attempt_at = CASE WHEN $18::float8 IS NULL THEN next_attempt_at ELSE now() + make_interval(secs => $18::float8) END,
+            not_found_count = COALESCE($19::int, not_found_count),
+            lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+        WHERE id = $1 AND status = $2 AND attempts = $4
+        RETURNING id
+        """
+
+    static func parameters(_ id: UUID, _ from: ExecutionStatus, _ to: ExecutionStatus, _ attempts: Int, _ u: ExecutionUpdate) -> [any SQLParameter] {
+        func d(_ v: Decimal?) -> String? { v.map { "\($0)" } }
+        return [id, from.rawValue, to.rawValue, attempts, d(u.requestedQuantity), d(u.referencePrice), d(u.limitPrice),
+                d(u.stopLossPrice), d(u.takeProfitPrice), u.exchangeOrderId, d(u.filledQuantity), d(u.filledPrice), d(u.fees),
+                u.feesCurrency, u.executedAt, u.errorMessage.map { String($0.prefix(1000)) }, u.submittedNow,
+                u.nextAttemptIn, u.notFoundCount]
+    }
+}
