@@ -42,6 +42,8 @@ $(VENV)/.installed: Tests/ClientCompat/requirements.txt Tests/API/requirements.t
 ## Unit tests, then the stack (debug build, so one compilation serves both), then integration tests.
 test: CONFIG = debug
 test: export TRADING_ENABLED = true
+test: export EXCHANGE_TIMEOUT_SECONDS = 3
+test: export ENGINE_STALE_SUBMITTED_SECONDS = 4
 test: deps venv
 	swift build --build-tests
 	swift test --skip-build --skip IntegrationTests

@@ -16,6 +16,8 @@ public struct EngineSettings: Sendable {
     public var callsPerMinute: Int
     public var recvWindowMs: Int
     public var exchangeTimeout: Double
+    /// A `submitted` execution untouched this long lost its worker mid-send; the sweep resolves it by query.
+    public var staleSubmitted: TimeInterval
 
     public static func fromConfig(_ config: Config) throws(ConfigError) -> EngineSettings {
         EngineSettings(
@@ -26,7 +28,8 @@ public struct EngineSettings: Sendable {
             workers: try config.int("ENGINE_WORKERS", default: 8, range: 1...64),
             callsPerMinute: try config.int("EXCHANGE_CALLS_PER_USER_PER_MINUTE", default: 10, range: 1...1000),
             recvWindowMs: 5000,
-            exchangeTimeout: try config.double("EXCHANGE_TIMEOUT_SECONDS", default: 10, range: 0.5...60))
+            exchangeTimeout: try config.double("EXCHANGE_TIMEOUT_SECONDS", default: 10, range: 0.5...60),
+            staleSubmitted: TimeInterval(try config.int("ENGINE_STALE_SUBMITTED_SECONDS", default: 30, range: 1...3600)))
     }
 }
 
@@ -97,7 +100,9 @@ final class Worker {
         while true {
             let claim: ClaimedExecution?
             do {
-                claim = try store.claim(owner: name, signal: signal, states: [.pending, .unknown])
+                // The webhook works its own signal; the sweep (signal nil) also rescues executions whose worker died.
+                claim = try store.claim(owner: name, signal: signal, states: [.pending, .unknown],
+                                        staleAfter: signal == nil ? max(engine.settings.staleSubmitted, engine.settings.exchangeTimeout + 1) : nil)
             } catch {
                 log.error("claim failed", ["error": .string(error.description)])
                 return handled
@@ -119,6 +124,12 @@ final class Worker {
 
     func handle(_ claim: ClaimedExecution, store: ExecutionStore, log: Logger) throws {
         let credentials = CredentialStore(db: db)
+        if claim.status == .submitted || claim.status == .partial {
+            // Its worker died after the write-ahead: the order may exist. Never resend blindly: ask first.
+            guard try store.transition(claim, to: .unknown, update: note("Worker lost while sending; checking with the exchange"),
+                                       reason: "stale \(claim.status.rawValue) rescued by the sweep", actor: "sweep") else { return }
+            return try resolveUnknown(claim.with(status: .unknown), store: store, credentials: credentials, log: log)
+        }
         if claim.status == .unknown {
             return try resolveUnknown(claim, store: store, credentials: credentials, log: log)
         }

@@ -73,12 +73,16 @@ public struct ExecutionStore {
     public init(db: Connection) { self.db = db }
 
     /// Claims one due execution (of `signal`, or any) in `states`, taking a lease and counting an attempt.
-    public func claim(owner: String, signal: UUID?, states: [ExecutionStatus]) throws(DatabaseError) -> ClaimedExecution? {
+    /// With `staleAfter`, also one left `submitted`/`partial` for that long (its worker died while sending).
+    public func claim(owner: String, signal: UUID?, states: [ExecutionStatus], staleAfter: TimeInterval? = nil) throws(DatabaseError) -> ClaimedExecution? {
         let list = "{" + states.map(\.rawValue).joined(separator: ",") + "}"
         guard let row = try db.queryOne("""
             WITH next AS (
                 SELECT id FROM executions
-                WHERE ($2::uuid IS NULL OR signal_id = $2) AND status = ANY($3::text[]) AND next_attempt_at <= now()
+                WHERE ($2::uuid IS NULL OR signal_id = $2)
+                  AND ((status = ANY($3::text[]) AND next_attempt_at <= now())
+                       OR ($5::float8 IS NOT NULL AND status IN ('submitted', 'partial')
+                           AND updated_at < now() - make_interval(secs => $5::float8)))
                   AND (lease_expires_at IS NULL OR lease_expires_at < now())
                 ORDER BY next_attempt_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED
             ), claimed AS (
@@ -94,7 +98,7 @@ public struct ExecutionStore {
                    tc.stop_loss_pct::text AS sl, tc.take_profit_pct::text AS tp
             FROM claimed c JOIN signals s ON s.id = c.signal_id JOIN users u ON u.id = c.user_id
             JOIN trading_configs tc ON tc.user_id = c.user_id
-            """, [owner, signal, list, ExecutionStore.leaseSeconds]) else { return nil }
+            """, [owner, signal, list, ExecutionStore.leaseSeconds, staleAfter]) else { return nil }
         func dec(_ c: String) throws(DatabaseError) -> Decimal? { try row.optionalString(c).flatMap { Decimal(string: $0) } }
         return ClaimedExecution(
             id: try row.uuid("id"), status: ExecutionStatus(rawValue: try row.string("status")) ?? .pending,

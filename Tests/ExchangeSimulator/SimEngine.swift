@@ -120,13 +120,15 @@ final class SimEngine {
         byOrderID[order.orderId] = order
         latestByClientID["\(account.id)|\(order.clientOrderId)"] = order
 
+        // Slippage models a thin book: every taker fill (market, or a limit that crosses) happens at the slipped
+        // price, so a limit order only takes liquidity up to its own price.
         let crosses: Bool
         switch new.type {
         case "MARKET": crosses = true
-        default: crosses = new.side == .buy ? new.price! >= market : new.price! <= market
+        default: crosses = new.side == .buy ? new.price! >= fillPrice : new.price! <= fillPrice
         }
         if crosses {
-            let price = new.type == "MARKET" ? fillPrice : (new.side == .buy ? min(new.price!, market) : max(new.price!, market))
+            let price = new.type == "MARKET" ? fillPrice : (new.side == .buy ? min(new.price!, fillPrice) : max(new.price!, fillPrice))
             fill(order, upTo: qty, at: price, account: account, symbol: sym, maker: false)
         }
         if order.isOpen {

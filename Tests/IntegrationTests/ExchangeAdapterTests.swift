@@ -238,10 +238,10 @@ extension Integration {
             #expect(buy.averagePrice == dec("50250"))
             let sell = try adapter.placeOrder(OrderRequest(symbol: "BTCUSDT", side: .sell, kind: .market, quantity: dec("0.01"), clientOrderId: clientID()))
             #expect(sell.averagePrice == dec("49750"))
-            // A limit buy never fills above its price, whatever the slippage.
+            // A limit buy never fills above its price: with the ask slipped to 50,250, an IOC at 50,100 expires unfilled.
             let capped = try adapter.placeOrder(OrderRequest(symbol: "BTCUSDT", side: .buy, kind: .limit(price: dec("50100"), timeInForce: .immediateOrCancel),
                                                              quantity: dec("0.01"), clientOrderId: clientID()))
-            #expect(capped.averagePrice.map { $0 <= dec("50100") } ?? true)
+            #expect(capped.executedQuantity == 0 && capped.status.isFinal)
         }
 
         @Test(arguments: exchanges) func orderCountLimit(exchange: ExchangeName) throws {
@@ -319,11 +319,12 @@ extension Integration {
             let sim = Simulator(exchange: exchange)
             try sim.reset()
             try sim.control("POST", "/_sim/market", ["slippage_bps": "50"])
-            let (adapter, _) = try sim.account(balances: ["USDT": "50.10"])
-            let order = try adapter.placeOrder(OrderRequest(symbol: "BTCUSDT", side: .buy, kind: .limit(price: dec("50100"), timeInForce: .goodTillCancelled),
+            // Slipped ask 50,250; a limit at 50,300 locks 50.30 and fills at the better 50,250.
+            let (adapter, _) = try sim.account(balances: ["USDT": "50.30"])
+            let order = try adapter.placeOrder(OrderRequest(symbol: "BTCUSDT", side: .buy, kind: .limit(price: dec("50300"), timeInForce: .goodTillCancelled),
                                                             quantity: dec("0.001"), clientOrderId: clientID()))
             #expect(order.status == .filled)
-            #expect(order.averagePrice == dec("50000"))
+            #expect(order.averagePrice == dec("50250"))
         }
     }
 }

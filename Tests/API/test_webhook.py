@@ -1,0 +1,124 @@
+"""POST /v1/webhook/signal: key authentication, the TradingSignal contract, idempotency (EC-06), HOLD,
+recorded skip reasons (US-03 scenario 2), the kill switch and the daily caps (RN-U01)."""
+import pytest
+
+from conftest import sql
+from trading import make_trader, now_iso, post_signal, signal, wait_settled
+
+
+@pytest.fixture
+def key(admin):
+    admin.send("PUT", "/v1/admin/kill-switch", {"engaged": False, "reason": "tests"})
+    # Each test trades only for the traders it makes: everyone else's trading is switched off.
+    sql("UPDATE trading_configs SET is_enabled = false")
+    return admin.send("POST", "/v1/admin/webhook-keys", {"name": "tests"}).json()["key"]
+
+
+def signal_rows(signal_id):
+    return sql("SELECT count(*) FROM signals WHERE signal_id = :'p1'", signal_id)[0][0]
+
+
+def test_key_authentication(api, admin, key):
+    body = signal(action=1)
+    assert post_signal(api, None, body).status_code == 401
+    assert post_signal(api, "sbk_wrong", body).json()["code"] == "AUTH_1001"
+    revoked = admin.send("POST", "/v1/admin/webhook-keys", {"name": "revoked"}).json()
+    admin.send("DELETE", f"/v1/admin/webhook-keys/{revoked['id']}")
+    assert post_signal(api, revoked["key"], body).status_code == 401
+    assert signal_rows(body["signal_id"]) == "0"
+    ok = post_signal(api, key, body)
+    assert ok.status_code == 200 and ok.json()["status"] == "received" and ok.json()["rejection_reason"] == "HOLD: nothing to execute"
+    assert sql("SELECT last_used_at IS NOT NULL FROM webhook_keys WHERE key_prefix = :'p1'", key[:12])[0][0] == "t"
+
+
+def test_contract_is_validated_exactly(api, key):
+    cases = [({"symbol": "btc/usdt"}, "symbol"), ({"symbol": "BTCUSDT"}, "symbol"), ({"action": 3}, "action"),
+             ({"action": "BUY"}, "action"), ({"confidence": 1.2}, "confidence"), ({"confidence": "high"}, "confidence"),
+             ({"timestamp": "yesterday"}, "timestamp"), ({"signal_id": "has space"}, "signal_id"), ({"signal_id": "x" * 51}, "signal_id"),
+             ({"model_version": None}, "model_version"), ({"source": "twitter"}, "source"), ({"features_snapshot": [1, 2]}, "features_snapshot"),
+             ({"extra": True}, "extra"), ({"timestamp": now_iso(-3600)}, "timestamp"), ({"timestamp": now_iso(3600)}, "timestamp"),
+             ({"symbol": "DOGE/USDT"}, "symbol")]
+    for change, field in cases:
+        body = signal(**change)
+        r = post_signal(api, key, body)
+        assert r.status_code == 422, (change, r.text)
+        assert field in [f["field"] for f in r.json()["details"]["fields"]], (change, r.json())
+        assert signal_rows(body["signal_id"]) == "0"
+    stale = post_signal(api, key, signal(timestamp=now_iso(-3600))).json()["details"]["fields"][0]["error"]
+    assert "old" in stale
+    assert post_signal(api, key, signal()).status_code == 200  # the same values, valid
+    assert api.call("POST", "/v1/webhook/signal", data="{", headers={"X-API-Key": key, "Content-Type": "application/json"}).status_code == 400
+
+
+def test_same_signal_id_is_acknowledged_once(api, key, make_user, admin):
+    trader = make_trader(make_user, admin, exchanges=("binance",))
+    body = signal()
+    first = post_signal(api, key, body)
+    assert first.status_code == 200 and first.json()["executions"] >= 1
+    again = post_signal(api, key, body)
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert signal_rows(body["signal_id"]) == "1"
+    assert len(wait_settled(trader, 1)) == 1
+    conflict = post_signal(api, key, dict(body, confidence=0.9))
+    assert conflict.status_code == 409 and conflict.json()["code"] == "REQ_4009"
+
+
+def test_hold_stores_the_signal_and_orders_nothing(api, key, make_user, admin):
+    trader = make_trader(make_user, admin)
+    body = signal(action=1)
+    r = post_signal(api, key, body)
+    assert r.json()["executions"] == 0 and signal_rows(body["signal_id"]) == "1"
+    assert trader.executions() == []
+
+
+# US-03 scenario 2
+def test_below_confidence_is_skipped_with_the_reason(api, key, make_user, admin):
+    trader = make_trader(make_user, admin, min_confidence=0.8)
+    body = signal(confidence=0.65)
+    post_signal(api, key, body)
+    assert trader.executions() == []
+    skips = sql("""SELECT k.reason, k.message FROM signal_skips k JOIN signals s ON s.id = k.signal_id
+                   WHERE s.signal_id = :'p1' AND k.user_id = :'p2'""", body["signal_id"], trader.user.id)
+    assert {tuple(s) for s in skips} == {("below_confidence", "Signal skipped: below confidence threshold")}
+
+
+def test_every_ineligible_user_gets_a_reason(api, key, make_user, admin):
+    disabled = make_trader(make_user, admin, enabled=False)
+    not_connected = make_trader(make_user, admin, exchanges=("binance",))
+    not_connected.user.send("PUT", "/v1/trading/config", {"symbol": "BTC/USDT", "stop_loss_pct": 0.02, "take_profit_pct": 0.05,
+                                                          "min_confidence": 0.5, "execute_on_exchanges": ["binance", "mexc"]})
+    body = signal()
+    post_signal(api, key, body)
+    reasons = dict(((r[0], r[1]), r[2]) for r in sql("""SELECT k.user_id::text, coalesce(k.exchange, ''), k.reason FROM signal_skips k
+                        JOIN signals s ON s.id = k.signal_id WHERE s.signal_id = :'p1'""", body["signal_id"]))
+    assert reasons[(disabled.user.id, "binance")] == "trading_disabled"
+    assert reasons[(not_connected.user.id, "mexc")] == "exchange_not_connected"
+    assert (not_connected.user.id, "binance") not in reasons  # that one is an execution
+    assert [r[0] for r in wait_settled(not_connected, 1)] == ["binance"]
+
+
+def test_kill_switch_skips_everyone(api, key, make_user, admin):
+    trader = make_trader(make_user, admin)
+    admin.send("PUT", "/v1/admin/kill-switch", {"engaged": True})
+    try:
+        body = signal()
+        r = post_signal(api, key, body)
+        assert r.json()["executions"] == 0 and r.json()["rejection_reason"] == "Trading is halted (kill switch)"
+        assert trader.executions() == []
+        assert sql("""SELECT DISTINCT k.reason FROM signal_skips k JOIN signals s ON s.id = k.signal_id WHERE s.signal_id = :'p1'""",
+                   body["signal_id"]) == [["kill_switch"]]
+    finally:
+        admin.send("PUT", "/v1/admin/kill-switch", {"engaged": False})
+
+
+def test_free_tier_daily_cap(api, key, make_user, admin):
+    trader = make_trader(make_user, admin, exchanges=("binance",), tier="free")
+    trader.user.send("PATCH", "/v1/users/me", {"max_daily_trades": 50})
+    for _ in range(5):
+        post_signal(api, key, signal())
+    body = signal()
+    post_signal(api, key, body)
+    assert len(wait_settled(trader, 5)) == 5
+    assert sql("""SELECT k.reason FROM signal_skips k JOIN signals s ON s.id = k.signal_id
+                  WHERE s.signal_id = :'p1' AND k.user_id = :'p2'""", body["signal_id"], trader.user.id) == [["daily_cap"]]
