@@ -58,7 +58,7 @@ test: deps venv
 
 ## Benchmarks against a release stack; rewrites docs/benchmarks.md.
 bench: CONFIG = release
-bench: up
+bench: build venv
 	@Tests/Bench/run.sh
 
 clean: down

@@ -1,12 +1,9 @@
 -- 007: the signal webhook and the execution engine (issue "Signal webhook and execution engine").
 
--- Signals: what acknowledged them, and a hash of the payload so a reused signal_id with other content is caught.
+-- Signals: which key sent them, and a hash of the payload so a reused signal_id with other content is caught.
 ALTER TABLE signals
     ADD COLUMN payload_hash   BYTEA,
-    ADD COLUMN ack_status     VARCHAR(20) NOT NULL DEFAULT 'received',
-    ADD COLUMN webhook_key_id UUID REFERENCES webhook_keys(id) ON DELETE SET NULL,
-    ADD COLUMN executions     INTEGER NOT NULL DEFAULT 0,
-    ADD COLUMN skipped        INTEGER NOT NULL DEFAULT 0;
+    ADD COLUMN webhook_key_id UUID REFERENCES webhook_keys(id) ON DELETE SET NULL;
 
 -- Executions: one per (signal, user, exchange); sized at execution time (quantity unknown at fan-out);
 -- claimed with a lease; retried on a schedule; the client order id is derived from the id.

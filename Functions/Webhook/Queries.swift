@@ -1,31 +1,46 @@
 /// The webhook's SQL, in one place. Parameters only; nothing here is built from input.
 enum Queries {
-    static let findKey = """
-        UPDATE webhook_keys SET last_used_at = now()
-        WHERE key_hash = $1::bytea AND revoked_at IS NULL
-        RETURNING id
+    /// Why `receive` stored nothing: unknown/revoked key, known signal_id (replay), or symbol not listed.
+    static let diagnose = """
+        SELECT EXISTS (SELECT 1 FROM webhook_keys WHERE key_hash = $1::bytea AND revoked_at IS NULL) AS key_ok,
+               EXISTS (SELECT 1 FROM exchange_symbols WHERE symbol = $2 AND is_enabled) AS symbol_ok
         """
 
-    static let symbolListed = "SELECT 1 FROM exchange_symbols WHERE symbol = $1 AND is_enabled LIMIT 1"
+    static let keyValid = "SELECT 1 FROM webhook_keys WHERE key_hash = $1::bytea AND revoked_at IS NULL"
 
-    static let findSignal = "SELECT received_at, ack_status, executions, skipped, payload_hash FROM signals WHERE signal_id = $1"
-
-    static let insertSignal = """
-        INSERT INTO signals (signal_id, timestamp, symbol, action, confidence, model_version, source, features_snapshot,
-                             payload_hash, webhook_key_id)
-        VALUES ($1, $2::timestamptz, $3, $4, $5::numeric, $6, $7, $8::jsonb, $9::bytea, $10)
-        ON CONFLICT (signal_id) DO NOTHING
-        RETURNING id, received_at
+    /// The original acknowledgment of a known signal_id (replay: rare, so counted here rather than stored).
+    static let findSignal = """
+        SELECT s.received_at, s.payload_hash,
+               (SELECT count(*) FROM executions e WHERE e.signal_id = s.id)::int AS executions,
+               (SELECT count(*) FROM signal_skips k WHERE k.signal_id = s.id)::int AS skipped
+        FROM signals s WHERE s.signal_id = $1
         """
 
-    /// One statement: every active user × every exchange in their list is either an execution (eligible) or
-    /// a recorded skip with its reason. Eligibility: kill switch off, trading enabled, confidence ≥ the
+    /// One statement, one round trip, one commit: authenticate the key (and touch its last-used time at most
+    /// once a minute), insert the signal if its symbol is listed and its id is new, and — for BUY/SELL — fan it
+    /// out: every active user × every exchange in their list is either an execution (eligible) or a recorded
+    /// skip with its reason. Eligibility: kill switch off, trading enabled, confidence ≥ the
     /// user's minimum, today's trades under the cap (FREE: 5, RN-U01; else max_daily_trades), exchange
     /// connected with valid credentials, symbol listed there.
-    static let fanOut = """
-        WITH params AS (
-            SELECT $1::uuid AS signal_uuid, $2::numeric AS confidence, $3::text AS symbol, $4::text AS side,
-                   $5::boolean AS halted, $6::text AS signal_ref
+    static let receive = """
+        WITH key AS (
+            SELECT id FROM webhook_keys WHERE key_hash = $9::bytea AND revoked_at IS NULL
+        ), touched AS (
+            UPDATE webhook_keys SET last_used_at = now()
+            WHERE id = (SELECT id FROM key) AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')
+        ), ins AS (
+            INSERT INTO signals (signal_id, timestamp, symbol, action, confidence, model_version, source, features_snapshot,
+                                 payload_hash, webhook_key_id)
+            SELECT $1::text, $2::timestamptz, $3::text, $4::int, $5::numeric, $6::text, $7::text, $8::jsonb, $10::bytea, k.id FROM key k
+            WHERE EXISTS (SELECT 1 FROM exchange_symbols WHERE symbol = $3::text AND is_enabled)
+            ON CONFLICT (signal_id) DO NOTHING
+            RETURNING id, received_at
+        ), params AS (
+            SELECT ins.id AS signal_uuid, $5::numeric AS confidence, $3::text AS symbol,
+                   CASE WHEN $4::int = 0 THEN 'sell' ELSE 'buy' END AS side,
+                   (NOT $11::boolean OR COALESCE((SELECT (value->>'engaged')::boolean FROM system_settings WHERE key = 'kill_switch'), true)) AS halted,
+                   $1::text AS signal_ref
+            FROM ins WHERE $4::int <> 1
         ), candidates AS (
             SELECT u.id AS user_id, u.subscription_tier, u.max_daily_trades, tc.is_enabled, tc.min_confidence,
                    x.exchange, ec.id AS cred_id, ec.is_valid AS cred_valid, es.exchange_symbol,
@@ -36,7 +51,7 @@ enum Queries {
             LEFT JOIN LATERAL jsonb_array_elements_text(tc.execute_on_exchanges) AS x(exchange) ON true
             LEFT JOIN exchange_credentials ec ON ec.user_id = u.id AND ec.exchange = x.exchange
             LEFT JOIN exchange_symbols es ON es.symbol = (SELECT symbol FROM params) AND es.exchange = x.exchange AND es.is_enabled
-            WHERE u.is_active
+            WHERE u.is_active AND EXISTS (SELECT 1 FROM params)
         ), decided AS (
             SELECT c.*, gen_random_uuid() AS new_id, CASE
                 WHEN p.halted THEN 'kill_switch'
@@ -73,6 +88,9 @@ enum Queries {
                 ELSE 'Signal skipped: symbol not listed on this exchange' END
             FROM decided d, params p WHERE d.skip IS NOT NULL
         )
-        SELECT (SELECT count(*) FROM inserted)::int AS executions, (SELECT count(*) FROM decided WHERE skip IS NOT NULL)::int AS skipped
+        SELECT ins.id, ins.received_at, (SELECT count(*) FROM inserted)::int AS executions,
+               (SELECT count(*) FROM decided WHERE skip IS NOT NULL)::int AS skipped,
+               COALESCE((SELECT halted FROM params), false) AS halted
+        FROM ins
         """
 }

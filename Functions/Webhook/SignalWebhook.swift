@@ -1,4 +1,3 @@
-import Accounts
 import Core
 import Crypto
 import Database
@@ -28,6 +27,8 @@ struct SignalWebhook {
     let maxSkew: TimeInterval
     let tradingEnabled: Bool
 
+    static let unauthorized = APIError(.invalidToken, "Missing or invalid X-API-Key")
+
     init(config: Config, db: Connection, engine: ExecutionEngine, logger: Logger) throws {
         self.db = db
         self.engine = engine
@@ -37,40 +38,39 @@ struct SignalWebhook {
         tradingEnabled = try config.bool("TRADING_ENABLED", default: false)
     }
 
+    /// Validates, then one statement authenticates, stores and fans out (`Queries.receive`). Only when it
+    /// stored nothing do further queries find out why (bad key, replay, unlisted symbol).
     func receive(_ req: Request) throws -> Response {
-        let keyID = try authenticate(req)
-        let signal = try validate(req)
+        guard let key = req.header("x-api-key"), !key.isEmpty, key.utf8.count <= 200 else { throw SignalWebhook.unauthorized }
+        let keyHash = ByteaParameter(SHA256.hash(key))
+        let signal: TradingSignal
+        do {
+            signal = try validate(req)
+        } catch {
+            // A caller without a valid key learns nothing about the contract: 401 before any 422.
+            if try db.queryOne(Queries.keyValid, [keyHash], idempotent: true) == nil { throw SignalWebhook.unauthorized }
+            throw error
+        }
         let payloadHash = SHA256.hash(req.body)
-
-        // EC-06: the same signal_id again returns the original acknowledgment and creates nothing.
-        if let existing = try db.queryOne(Queries.findSignal, [signal.signalID]) {
-            return try replay(existing, payloadHash: payloadHash, signalID: signal.signalID)
+        guard let row = try db.queryOne(Queries.receive, [
+            signal.signalID, signal.timestampText, signal.symbol, signal.action.rawValue, "\(signal.confidence)", signal.modelVersion,
+            signal.source, signal.featuresJSON, keyHash, ByteaParameter(payloadHash), tradingEnabled,
+        ]) else {
+            let why = try db.queryOne(Queries.diagnose, [keyHash, signal.symbol])
+            if try why?.bool("key_ok") != true { throw SignalWebhook.unauthorized }
+            if let existing = try db.queryOne(Queries.findSignal, [signal.signalID]) {
+                return try replay(existing, payloadHash: payloadHash, signalID: signal.signalID)  // EC-06
+            }
+            throw APIError.validation([FieldProblem("symbol", "Unsupported symbol \(signal.symbol)")])
         }
-        let halted = try !tradingEnabled || KillSwitch(db: db).state().engaged
-        let outcome = try db.transaction { tx -> (UUID, Date, Int, Int)? in
-            guard let row = try tx.queryOne(Queries.insertSignal, [
-                signal.signalID, signal.timestampText, signal.symbol, signal.action.rawValue, "\(signal.confidence)",
-                signal.modelVersion, signal.source, signal.featuresJSON, ByteaParameter(payloadHash), keyID,
-            ]) else { return nil }  // lost a race with the same signal_id: replay below
-            let id = try row.uuid("id"), receivedAt = try row.date("received_at")
-            guard signal.action != .hold else { return (id, receivedAt, 0, 0) }
-            let fan = try tx.queryOne(Queries.fanOut, [id, "\(signal.confidence)", signal.symbol, signal.action == .buy ? "buy" : "sell",
-                                                       halted, signal.signalID])!
-            let executions = try fan.int("executions"), skipped = try fan.int("skipped")
-            try tx.query("UPDATE signals SET executions = $2, skipped = $3, ack_status = $4 WHERE id = $1",
-                         [id, executions, skipped, executions > 0 ? "queued" : "received"])
-            return (id, receivedAt, executions, skipped)
-        }
-        guard let (id, receivedAt, executions, skipped) = outcome else {
-            guard let existing = try db.queryOne(Queries.findSignal, [signal.signalID]) else { throw APIError.internalError() }
-            return try replay(existing, payloadHash: payloadHash, signalID: signal.signalID)
-        }
+        let id = try row.uuid("id"), receivedAt = try row.date("received_at")
+        let executions = try row.int("executions"), skipped = try row.int("skipped"), halted = try row.bool("halted")
         logger.info("signal received", ["request_id": .string(req.requestID), "signal_id": .string(signal.signalID),
                                         "action": .int(signal.action.rawValue), "executions": .int(executions), "skipped": .int(skipped)])
-        var response = Response.json(SignalWebhook.acknowledgment(signalID: signal.signalID, receivedAt: receivedAt,
-                                                                  status: executions > 0 ? "queued" : "received",
-                                                                  executions: executions, skipped: skipped,
-                                                                  reason: signal.action == .hold ? "HOLD: nothing to execute" : halted ? "Trading is halted (kill switch)" : nil))
+        var response = Response.json(SignalWebhook.acknowledgment(
+            signalID: signal.signalID, receivedAt: receivedAt, status: executions > 0 ? "queued" : "received",
+            executions: executions, skipped: skipped,
+            reason: signal.action == .hold ? "HOLD: nothing to execute" : halted ? "Trading is halted (kill switch)" : nil))
         if executions > 0 {
             let engine = self.engine, log = logger
             response.afterResponse = {
@@ -79,17 +79,6 @@ struct SignalWebhook {
             }
         }
         return response
-    }
-
-    /// `X-API-Key` against the stored SHA-256 of active keys (401 `AUTH_1001` otherwise). Marks the key used.
-    func authenticate(_ req: Request) throws -> UUID {
-        guard let key = req.header("x-api-key"), !key.isEmpty, key.utf8.count <= 200 else {
-            throw APIError(.invalidToken, "Missing or invalid X-API-Key")
-        }
-        guard let row = try db.queryOne(Queries.findKey, [ByteaParameter(SHA256.hash(key))], idempotent: true) else {
-            throw APIError(.invalidToken, "Missing or invalid X-API-Key")
-        }
-        return try row.uuid("id")
     }
 
     /// The TradingSignal contract: 422 naming every offending field; stale or future signals refused.
@@ -125,9 +114,6 @@ struct SignalWebhook {
         if -age > maxSkew {
             throw APIError.validation([FieldProblem("timestamp", "signal is \(Int(-age)) s in the future; the limit is \(Int(maxSkew)) s")])
         }
-        guard try db.queryOne(Queries.symbolListed, [symbol!], idempotent: true) != nil else {
-            throw APIError.validation([FieldProblem("symbol", "Unsupported symbol \(symbol!)")])
-        }
         return TradingSignal(signalID: signalID!, timestamp: timestamp!, timestampText: Timestamp.iso8601(timestamp!), symbol: symbol!,
                              action: TradingAction(rawValue: action!)!, confidence: confidence!, modelVersion: modelVersion!,
                              source: source, featuresJSON: features)
@@ -138,9 +124,10 @@ struct SignalWebhook {
             throw APIError(.conflict, "signal_id \(signalID) was already used for a different signal",
                            details: ["signal_id": .string(signalID)])
         }
+        let executions = try row.int("executions")
         var response = Response.json(SignalWebhook.acknowledgment(
-            signalID: signalID, receivedAt: try row.date("received_at"), status: try row.string("ack_status"),
-            executions: try row.int("executions"), skipped: try row.int("skipped"), reason: nil))
+            signalID: signalID, receivedAt: try row.date("received_at"), status: executions > 0 ? "queued" : "received",
+            executions: executions, skipped: try row.int("skipped"), reason: nil))
         response.headers.append(("Idempotent-Replayed", "true"))
         return response
     }

@@ -85,6 +85,8 @@ final class Worker {
     let db: Connection
     var rules: [String: SymbolRules] = [:]
     var prices: [String: (Decimal, Date)] = [:]
+    /// The kill switch as last read, re-read at most once a second (a release or engage applies within 1 s).
+    var halt: (engaged: Bool, at: Date)?
     var log: Logger
 
     init(engine: ExecutionEngine, name: String) {
@@ -134,7 +136,7 @@ final class Worker {
             return try resolveUnknown(claim, store: store, credentials: credentials, log: log)
         }
         // Gates that apply before anything is sent (EC-07, kill switch, EC-01 max age).
-        let halted = try !engine.settings.tradingEnabled || KillSwitch(db: db).state().engaged
+        let halted = try !engine.settings.tradingEnabled || killSwitchEngaged()
         if halted {
             return try store.move(claim, to: .cancelled, update: note("Kill switch engaged: nothing new starts"),
                                         reason: "kill switch engaged", actor: "engine")
@@ -370,6 +372,13 @@ final class Worker {
     }
 
     // MARK: helpers
+
+    func killSwitchEngaged() throws -> Bool {
+        if let halt, Date().timeIntervalSince(halt.at) < 1 { return halt.engaged }
+        let engaged = try KillSwitch(db: db).state().engaged
+        halt = (engaged, Date())
+        return engaged
+    }
 
     func openAdapter(_ claim: ClaimedExecution, credentials: CredentialStore, log: Logger) throws -> (any ExchangeAdapter, String)? {
         guard let (connected, blob) = try credentials.find(userID: claim.userID, exchange: claim.exchange), connected.isValid else { return nil }

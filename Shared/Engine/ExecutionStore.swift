@@ -113,20 +113,22 @@ public struct ExecutionStore {
     }
 
     /// Moves `claim` from its status to `to` (checked by the state machine), writes the event and queues the
-    /// notifications, all in one transaction. Returns false when another worker changed it first.
+    /// notification — one statement, so one round trip and one commit (with several notifications, one
+    /// transaction). Returns false when another worker changed it first.
     @discardableResult
     public func transition(_ claim: ClaimedExecution, from: ExecutionStatus? = nil, to: ExecutionStatus, update: ExecutionUpdate = ExecutionUpdate(),
                            reason: String, actor: String, notifications: [Notification] = []) throws -> Bool {
         let current = from ?? claim.status
         try ExecutionStateMachine.check(from: current, to: to)
+        let base = ExecutionStore.parameters(claim.id, current, to, claim.attempts, update) + [reason, actor, claim.signalRef]
+        if notifications.count <= 1 {
+            let n = notifications.first
+            return try db.queryOne(ExecutionStore.transitionSQL, base + [n?.userID, n?.kind, n?.text, n?.dedupeKey]) != nil
+        }
         return try db.transaction { tx -> Bool in
-            guard try tx.queryOne(ExecutionStore.updateSQL, ExecutionStore.parameters(claim.id, current, to, claim.attempts, update)) != nil else {
+            guard try tx.queryOne(ExecutionStore.transitionSQL, base + [nil as UUID?, nil as String?, nil as String?, nil as String?]) != nil else {
                 return false
             }
-            try tx.query("""
-                INSERT INTO execution_events (execution_id, from_status, to_status, reason, actor, correlation_id)
-                VALUES ($1, $2, $3, $4, $5, $6)
-                """, [claim.id, current.rawValue, to.rawValue, reason, actor, claim.signalRef])
             for n in notifications { try ExecutionStore.enqueue(n, on: tx) }
             return true
         }
@@ -183,6 +185,21 @@ public struct ExecutionStore {
             lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
         WHERE id = $1 AND status = $2 AND attempts = $4
         RETURNING id
+        """
+
+    /// The guarded UPDATE, its event, and at most one notification, in one statement.
+    static let transitionSQL = """
+        WITH moved AS (
+        \(updateSQL.replacingOccurrences(of: "RETURNING id", with: "RETURNING id, status"))
+        ), event AS (
+            INSERT INTO execution_events (execution_id, from_status, to_status, reason, actor, correlation_id)
+            SELECT id, $2, $3, $20::text, $21::varchar, $22::varchar FROM moved
+        ), note AS (
+            INSERT INTO notifications (user_id, kind, text, dedupe_key)
+            SELECT $23::uuid, $24::varchar, $25::text, $26::varchar FROM moved WHERE $24::varchar IS NOT NULL
+            ON CONFLICT (dedupe_key) DO NOTHING
+        )
+        SELECT id FROM moved
         """
 
     static func parameters(_ id: UUID, _ from: ExecutionStatus, _ to: ExecutionStatus, _ attempts: Int, _ u: ExecutionUpdate) -> [any SQLParameter] {
