@@ -62,10 +62,20 @@ public struct ExecutionEngine: Sendable {
     public func run(signal: UUID?, workers: Int? = nil) -> Int {
         let count = max(1, min(workers ?? settings.workers, settings.workers))
         let handled = Counter()
-        DispatchQueue.concurrentPerform(iterations: count) { index in
-            let worker = Worker(engine: self, name: "\(ProcessInfo.processInfo.processIdentifier)-\(index)")
-            handled.add(worker.drain(signal: signal))
+        // Real threads: the workers spend their time waiting on the exchange and the database, and
+        // DispatchQueue.concurrentPerform runs only as many iterations at once as there are cores (2 here).
+        let done = DispatchGroup()
+        for index in 0..<count {
+            done.enter()
+            let thread = Thread { [self] in
+                let worker = Worker(engine: self, name: "\(ProcessInfo.processInfo.processIdentifier)-\(index)")
+                handled.add(worker.drain(signal: signal))
+                done.leave()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
         }
+        done.wait()
         return handled.value
     }
 }

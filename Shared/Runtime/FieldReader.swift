@@ -23,7 +23,9 @@ public struct FieldReader {
     public mutating func string(_ key: String, required: Bool = false, maxLength: Int = 256) -> String? {
         guard let v = present(key, required: required) else { return nil }
         guard case .string(let s) = v else { return fail(key, "must be a string") }
-        guard s.count <= maxLength else { return fail(key, "must be at most \(maxLength) characters") }
+        // Counted in Unicode scalars, as PostgreSQL's VARCHAR(n) counts: "ṱ̺̺" is one Swift Character but
+        // three code points (found by schemathesis: a combining-mark name overflowed VARCHAR(100)).
+        guard s.unicodeScalars.count <= maxLength else { return fail(key, "must be at most \(maxLength) characters") }
         guard !s.unicodeScalars.contains(where: { $0.value == 0 }) else { return fail(key, "must not contain NUL characters") }
         return s
     }

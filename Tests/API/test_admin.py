@@ -64,6 +64,9 @@ def test_webhook_keys(admin):
     assert admin.send("DELETE", f"/v1/admin/webhook-keys/{uuid.uuid4()}").status_code == 404
     assert admin.send("POST", "/v1/admin/webhook-keys", {"name": "  "}).status_code == 422
     assert admin.send("POST", "/v1/admin/webhook-keys", {"name": "x" * 101}).status_code == 422
+    # 40 characters as people count them, 120 code points as PostgreSQL counts them: refused, not a 500.
+    assert admin.send("POST", "/v1/admin/webhook-keys", {"name": "t\u033a\u033a" * 40}).status_code == 422
+    assert admin.send("POST", "/v1/admin/webhook-keys", {"name": "t\u033a\u033a" * 33}).status_code == 201
 
 
 def test_kill_switch(admin):

@@ -101,3 +101,26 @@ import Testing
         #expect(items.map(\.value) == ["1", "two words", "/", "", ""])
     }
 }
+
+@Suite struct FieldReaderTests {
+    func reader(_ json: String) throws -> FieldReader {
+        try FieldReader(Request(method: "POST", path: "/", headers: ["content-type": "application/json"], body: Array(json.utf8), requestID: "r"),
+                        allowed: ["name", "n", "d"])
+    }
+
+    @Test func lengthsCountCodePointsLikePostgres() throws {
+        var r = try reader(#"{"name":"t\u033a\u033at\u033a\u033a"}"#)  // 2 Characters, 6 scalars
+        #expect(r.string("name", maxLength: 5) == nil)
+        #expect(r.problems.map(\.field) == ["name"])
+        var ok = try reader(#"{"name":"t\u033a\u033at\u033a\u033a"}"#)
+        #expect(ok.string("name", maxLength: 6) != nil)
+    }
+
+    @Test func unknownFieldsTypesAndScales() throws {
+        var r = try reader(#"{"n": 1.5, "d": 0.123, "zzz": 1}"#)
+        #expect(r.int("n", range: 0...10) == nil)
+        #expect(r.decimal("d", range: 0...1, places: 2) == nil)
+        #expect(Set(r.problems.map(\.field)) == ["zzz", "n", "d"])
+        #expect(throws: APIError.self) { try r.finish() }
+    }
+}
