@@ -84,10 +84,22 @@ simulator's rate limits raised; \`ENGINE_WORKERS\`=8 in the webhook process that
 
 Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed orders replayed).
 
-## Notes
+## Notes and where the time goes
 
-- JIT is off on every connection: with it, PostgreSQL compiled the fan-out statement for ~40 ms per request.
-- Byte-level query/header decoding in the runtime: Foundation's string bridging was ~30 % of a request.
+- **The webhook and fan-out targets are not met yet.** Under the webhook load the two cores are saturated:
+  nginx ≈ 30 %, the 8 webhook processes ≈ 90 %, PostgreSQL backends ≈ 90 % (top); inside a webhook process
+  perf shows ≈ 43 % kernel (socket I/O on the FastCGI and libpq sockets) and ≈ 28 % Swift runtime (JSON
+  decoding into `JSONValue`, dictionaries). The best figure measured here for a bare Swift decode+insert
+  behind nginx was ≈ 7,300 req/s (≈ 40 % of pgbench, ../shared/design/measured-limits.md), so 50 % needs the
+  FastCGI hop itself to get cheaper, not only our code.
+- What already moved the numbers: the webhook's work in one statement (7 round trips and 2 commits → 1 and 1):
+  1,805 → ~2,700-3,000 req/s; JIT off on every connection (PostgreSQL compiled the fan-out for ~40 ms per
+  request); engine transitions in one statement; real threads for the engine's workers (7.2 → 6.1 s);
+  byte-level query/header decoding in the runtime (Foundation string bridging was ~30 % of a request).
+- Next to try: decode the signal with a hand-written parser instead of JSONDecoder → JSONValue; fewer FK
+  checks on the fan-out (the `execution_events` creation rows and their FK double the rows written); batch
+  the engine's per-execution statements (budget, audit, transition) and keep one connection per user's
+  executions; run the engine for a large fan-out in several processes (claiming is already safe for that).
 - Still to come (issue "Operator experience"): nginx static baseline, cold start and RSS per function.
 MD
 echo "$sim"; echo "pgbench_tps=$pg_tps webhook_rps=$wh_rps ratio=$ratio% $wh_line"; echo "$fan"
