@@ -18,6 +18,9 @@ public struct EngineSettings: Sendable {
     public var exchangeTimeout: Double
     /// A `submitted` execution untouched this long lost its worker mid-send; the sweep resolves it by query.
     public var staleSubmitted: TimeInterval
+    /// After a lost response, how long "no such order" answers must go on before a resend is safe: the
+    /// exchange refuses anything older than timestamp + recvWindow, and its backend times out after 10 s.
+    public var unknownGrace: TimeInterval
 
     public static func fromConfig(_ config: Config) throws(ConfigError) -> EngineSettings {
         EngineSettings(
@@ -29,7 +32,8 @@ public struct EngineSettings: Sendable {
             callsPerMinute: try config.int("EXCHANGE_CALLS_PER_USER_PER_MINUTE", default: 10, range: 1...1000),
             recvWindowMs: 5000,
             exchangeTimeout: try config.double("EXCHANGE_TIMEOUT_SECONDS", default: 10, range: 0.5...60),
-            staleSubmitted: TimeInterval(try config.int("ENGINE_STALE_SUBMITTED_SECONDS", default: 30, range: 1...3600)))
+            staleSubmitted: TimeInterval(try config.int("ENGINE_STALE_SUBMITTED_SECONDS", default: 30, range: 1...3600)),
+            unknownGrace: TimeInterval(try config.int("ENGINE_UNKNOWN_GRACE_SECONDS", default: 15, range: 1...600)))
     }
 }
 
@@ -356,12 +360,14 @@ final class Worker {
             try adopt(claim, order, store: store, log: log)
         case .failure(.orderNotFound):
             let count = claim.notFoundCount + 1
-            let windowPassed = Date().timeIntervalSince(claim.submittedAt ?? .distantPast) > Double(engine.settings.recvWindowMs) / 1000 + 10
+            let windowPassed = Date().timeIntervalSince(claim.submittedAt ?? .distantPast) > engine.settings.unknownGrace
             guard count >= 3, windowPassed else {
                 return try store.setNotFoundCount(claim, count, retryIn: windowPassed ? 1 : 5)
             }
-            guard claim.attempts <= engine.settings.maxSends + count, let quantity = claim.requestedQuantity, let price = claim.limitPrice else {
-                return try finish(claim, to: .failed, update: note("Not placed after \(engine.settings.maxSends) tries (EC-08)"),
+            // The order certainly does not exist. Resend with the same id, at most `maxSends` sends in all (EC-08).
+            let sends = try store.sendCount(claim.id)
+            guard sends < engine.settings.maxSends, let quantity = claim.requestedQuantity, let price = claim.limitPrice else {
+                return try finish(claim, to: .failed, update: note("Not placed after \(sends) tries (EC-08)"),
                                   reason: "network failures exhausted the tries (EC-08)", store: store,
                                   note: Notification(userID: claim.userID, kind: "execution_failed",
                                                      text: "\(claim.side.uppercased()) \(claim.exchangeSymbol) on \(claim.exchange.uppercased()) failed after repeated network errors."))

@@ -155,6 +155,11 @@ public struct ExecutionStore {
         _ = try db.queryOne(ExecutionStore.updateSQL, ExecutionStore.parameters(claim.id, claim.status, claim.status, claim.attempts, update))
     }
 
+    /// How many times the order was sent (transitions into `submitted`).
+    public func sendCount(_ id: UUID) throws(DatabaseError) -> Int {
+        try db.queryOne("SELECT count(*)::int AS n FROM execution_events WHERE execution_id = $1 AND to_status = 'submitted'", [id])?.int("n") ?? 0
+    }
+
     /// All executions of a user for a signal (to tell a partial failure, US-03).
     public func siblings(signalRef: String, userID: UUID) throws(DatabaseError) -> [(exchange: String, status: ExecutionStatus)] {
         try db.query("""

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from conftest import sql
-from trading import (SIM, clear_faults, make_trader, post_signal, signal, sim, sim_orders, sweep, wait_settled)
+from trading import (SIM, clear_faults, make_trader, post_signal, signal, sim, sim_orders, sweep, sweep_until_settled, wait_settled)
 
 
 @pytest.fixture
@@ -143,6 +143,28 @@ def test_ec08_lost_responses_end_with_exactly_one_order_each(api, key, make_user
             assert len(orders) == 1 and orders[0]["clientOrderId"].startswith("sb")
         events = sql("SELECT string_agg(to_status, ',' ORDER BY id) FROM execution_events WHERE execution_id = :'p1'", rows[0][4])[0][0]
         assert events == "pending,submitted,unknown,filled"
+
+
+def test_ec08_not_placed_is_resent_with_the_same_id_then_given_up(api, key, make_user, admin):
+    # A 500 before execution: the outcome is unknown to us; the exchange says three times (past the grace)
+    # that it has no such order, so the engine resends with the same client order id: one order in the end.
+    trader = make_trader(make_user, admin, exchanges=("binance",))
+    sim("binance", "/_sim/faults", {"kind": "http500", "method": "POST", "path": "/api/v3/order", "count": 1})
+    post_signal(api, key, signal())
+    rows = sweep_until_settled(trader, 1)
+    assert rows[0][1] == "filled"
+    orders = sim_orders("binance", trader.keys["binance"])
+    assert len(orders) == 1 and orders[0]["clientOrderId"] == rows[0][3]
+    history = sql("SELECT string_agg(to_status, ',' ORDER BY id) FROM execution_events WHERE execution_id = :'p1'", rows[0][4])[0][0]
+    assert history == "pending,submitted,unknown,submitted,filled"
+    # Every send fails: after 3 sends the execution is failed and the user told; nothing was placed.
+    stubborn = make_trader(make_user, admin, exchanges=("mexc",))
+    sim("mexc", "/_sim/faults", {"kind": "http500", "method": "POST", "path": "/api/v3/order", "count": 100})
+    post_signal(api, key, signal())
+    rows = sweep_until_settled(stubborn, 1, timeout=40)
+    assert rows[0][1] == "failed" and "EC-08" in rows[0][2]
+    assert sim_orders("mexc", stubborn.keys["mexc"]) == []
+    assert sql("SELECT count(*) FROM execution_events WHERE execution_id = :'p1' AND to_status = 'submitted'", rows[0][4])[0][0] == "3"
 
 
 def test_ec10_below_minimum_raised_or_skipped(api, key, make_user, admin):

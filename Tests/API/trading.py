@@ -102,8 +102,22 @@ def sweep():
     env.update({"DATABASE_URL_FILE": os.environ["APP_DATABASE_URL_FILE"], "PATH": "/usr/bin:/bin",
                 "EXCHANGE_TIMEOUT_SECONDS": os.environ.get("EXCHANGE_TIMEOUT_SECONDS", "10"),
                 "ENGINE_STALE_SUBMITTED_SECONDS": os.environ.get("ENGINE_STALE_SUBMITTED_SECONDS", "30"),
+                "ENGINE_UNKNOWN_GRACE_SECONDS": os.environ.get("ENGINE_UNKNOWN_GRACE_SECONDS", "15"),
                 "LOG_LEVEL": "warning"})
     out = subprocess.run([os.environ["SIGNALBRIDGE_BIN_DIR"] + "/signalbridge", "engine", "sweep"], capture_output=True, text=True,
                          env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     return out.stdout
+
+
+def sweep_until_settled(trader, count, timeout=20):
+    """Runs the sweep (each time making due what waits) until the trader's executions are all final."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        rows = trader.executions()
+        if len(rows) >= count and all(r[1] in FINAL for r in rows):
+            return rows
+        sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = :'p1' AND status IN ('pending', 'unknown')", trader.user.id)
+        sweep()
+        time.sleep(0.3)
+    return trader.executions()
