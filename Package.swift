@@ -12,11 +12,11 @@ let swiftSettings: [SwiftSetting] = [
 let functions: [(name: String, dependencies: [Target.Dependency])] = [
     ("Account", ["Runtime", "Database", "Domain", "Accounts", "Identity"]),
     ("Activity", ["Runtime", "Database", "Accounts", "Identity"]),
-    ("Admin", ["Runtime", "Database", "Domain", "Accounts", "Identity"]),
+    ("Admin", ["Runtime", "Database", "Domain", "Accounts", "Identity", "Vault"]),
     ("Auth", ["Runtime", "Database", "Domain", "Crypto", "Accounts", "Identity"]),
     ("Connect", ["Runtime", "Database", "Domain", "Accounts", "Identity", "Exchange", "Vault"]),
     ("Health", ["Runtime", "Database"]),
-    ("Webhook", ["Runtime", "Database", "Crypto", "Domain", "Accounts", "Engine"]),
+    ("Webhook", ["Runtime", "Database", "Crypto", "Domain", "Accounts", "Engine", "Vault"]),
 ]
 
 let package = Package(

@@ -5,16 +5,19 @@ import Database
 import Domain
 import Foundation
 import Runtime
+import Vault
 
 struct AdminHandlers {
     let db: Connection
     let sessions: Sessions
     let logger: Logger
+    let vault: Vault
 
     init(config: Config, db: Connection, logger: Logger) throws {
         self.db = db
         self.logger = logger
         sessions = try Sessions(config: config, db: db)
+        vault = try Vault.fromConfig(config)
     }
 
     func listUsers(_ req: Request) throws -> Response {
@@ -60,13 +63,18 @@ struct AdminHandlers {
     /// 201 with the key in plaintext: the only time it is ever shown.
     func createKey(_ req: Request) throws -> Response {
         let admin = try sessions.requireAdmin(req)
-        var body = try FieldReader(req, allowed: ["name"])
+        var body = try FieldReader(req, allowed: ["name", "require_signature"])
         let name = body.string("name", required: true, maxLength: 100)
         if let name, name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { body.reject("name", "must not be empty") }
+        let signed = body.bool("require_signature") ?? false
         try body.finish()
-        let (record, key) = try WebhookKeyStore(db: db).create(name: name!, createdBy: admin.userID)
+        let vault = self.vault
+        let (record, key, secret) = try WebhookKeyStore(db: db).create(
+            name: name!, createdBy: admin.userID,
+            sealSecret: signed ? { s, id in vault.seal(Array(s.utf8), userID: id, exchange: "webhook-signing") } : nil)
         guard case .object(var o) = AdminHandlers.render(record) else { throw APIError.internalError() }
         o["key"] = .string(key)
+        o["signing_secret"] = secret.map(JSONValue.string) ?? .null
         return .json(.object(o), status: 201)
     }
 
@@ -100,6 +108,7 @@ struct AdminHandlers {
             "created_at": .string(Timestamp.iso8601(k.createdAt)),
             "last_used_at": k.lastUsedAt.map { .string(Timestamp.iso8601($0)) } ?? .null,
             "revoked_at": k.revokedAt.map { .string(Timestamp.iso8601($0)) } ?? .null,
+            "require_signature": .bool(k.requireSignature),
         ]
     }
 

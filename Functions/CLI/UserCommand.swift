@@ -5,6 +5,7 @@ import Crypto
 import Database
 import Domain
 import Foundation
+import Vault
 
 /// `signalbridge user create --email … [--admin] [--password-stdin]`: creates an account (the first admin).
 struct UserCommand: ParsableCommand {
@@ -60,11 +61,17 @@ struct WebhookKeyCommand: ParsableCommand {
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a key and print it once.")
         @Option(help: "A name that says who uses the key.") var name: String
+        @Flag(help: "Require HMAC-signed requests (prints a signing secret too; needs SIGNALBRIDGE_MASTER_KEYS).") var signed = false
         func run() throws {
-            guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.count <= 100 else { throw ValidationError("the name must be 1-100 characters") }
-            let (record, key) = try WebhookKeyCommand.store().create(name: name, createdBy: nil)
+            guard !name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, name.unicodeScalars.count <= 100 else {
+                throw ValidationError("the name must be 1-100 characters")
+            }
+            let vault = signed ? try Vault.fromConfig(Config()) : nil
+            let (record, key, secret) = try WebhookKeyCommand.store().create(
+                name: name, createdBy: nil, sealSecret: vault.map { v in { s, id in v.seal(Array(s.utf8), userID: id, exchange: "webhook-signing") } })
             print("id:  \(record.id.uuidString.lowercased())")
             print("key: \(key)  (shown once; store it in the ML system's secrets)")
+            if let secret { print("signing secret: \(secret)  (shown once; sign \"<unix seconds>.<body>\" with HMAC-SHA256)") }
         }
     }
 

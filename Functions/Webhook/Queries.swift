@@ -2,11 +2,17 @@
 enum Queries {
     /// Why `receive` stored nothing: unknown/revoked key, known signal_id (replay), or symbol not listed.
     static let diagnose = """
-        SELECT EXISTS (SELECT 1 FROM webhook_keys WHERE key_hash = $1::bytea AND revoked_at IS NULL) AS key_ok,
+        SELECT EXISTS (SELECT 1 FROM webhook_keys WHERE key_hash = $1::bytea AND revoked_at IS NULL
+                       AND (NOT require_signature OR $3::boolean)) AS key_ok,
                EXISTS (SELECT 1 FROM exchange_symbols WHERE symbol = $2 AND is_enabled) AS symbol_ok
         """
 
     static let keyValid = "SELECT 1 FROM webhook_keys WHERE key_hash = $1::bytea AND revoked_at IS NULL"
+
+    /// A signed request's key and its sealed signing secret.
+    static let signingKey = """
+        SELECT id, signing_secret_blob FROM webhook_keys WHERE key_hash = $1::bytea AND revoked_at IS NULL AND require_signature
+        """
 
     /// The original acknowledgment of a known signal_id (replay: rare, so counted here rather than stored).
     static let findSignal = """
@@ -24,7 +30,7 @@ enum Queries {
     /// connected with valid credentials, symbol listed there.
     static let receive = """
         WITH key AS (
-            SELECT id FROM webhook_keys WHERE key_hash = $9::bytea AND revoked_at IS NULL
+            SELECT id FROM webhook_keys WHERE key_hash = $9::bytea AND revoked_at IS NULL AND (NOT require_signature OR $12::boolean)
         ), touched AS (
             UPDATE webhook_keys SET last_used_at = now()
             WHERE id = (SELECT id FROM key) AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')

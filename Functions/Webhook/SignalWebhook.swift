@@ -5,6 +5,7 @@ import Domain
 import Engine
 import Foundation
 import Runtime
+import Vault
 
 /// The TradingSignal contract (seed §3.4), validated exactly.
 struct TradingSignal {
@@ -26,8 +27,33 @@ struct SignalWebhook {
     let maxAge: TimeInterval
     let maxSkew: TimeInterval
     let tradingEnabled: Bool
+    let vault: Vault
+    /// Signed requests must be this fresh (and not from further ahead).
+    static let signatureWindow: TimeInterval = 300
 
     static let unauthorized = APIError(.invalidToken, "Missing or invalid X-API-Key")
+
+    /// Signed mode: `X-SignalBridge-Timestamp: <unix seconds>` and `X-SignalBridge-Signature: v1=<hex
+    /// HMAC-SHA256(signing secret, "<timestamp>.<raw body>")>`, at most 300 s old or ahead. Returns whether the
+    /// request is signed and valid; a signature that does not verify is a 401 (never silently "unsigned").
+    func verifySignature(_ req: Request, keyHash: ByteaParameter) throws -> Bool {
+        guard let header = req.header("x-signalbridge-signature") else { return false }
+        let bad = APIError(.invalidToken, "Invalid or stale request signature")
+        guard let tsText = req.header("x-signalbridge-timestamp"), let ts = Int(tsText),
+              abs(Date().timeIntervalSince1970 - Double(ts)) <= SignalWebhook.signatureWindow,
+              header.hasPrefix("v1="), let presented = Hex.decode(String(header.dropFirst(3))),
+              let row = try db.queryOne(Queries.signingKey, [keyHash]) else { throw bad }
+        let secret: [UInt8]
+        do {
+            secret = try vault.open(try row.bytes("signing_secret_blob"), userID: try row.uuid("id"), exchange: "webhook-signing")
+        } catch {
+            logger.error("webhook signing secret failed to open", ["request_id": .string(req.requestID)])
+            throw APIError.internalError()
+        }
+        let expected = HMACSHA256.mac(key: secret, message: Array((tsText + ".").utf8) + req.body)
+        guard ConstantTime.equals(presented, expected) else { throw bad }
+        return true
+    }
 
     init(config: Config, db: Connection, engine: ExecutionEngine, logger: Logger) throws {
         self.db = db
@@ -36,6 +62,7 @@ struct SignalWebhook {
         maxAge = TimeInterval(try config.int("SIGNAL_MAX_AGE_SECONDS", default: 300, range: 5...86400))
         maxSkew = TimeInterval(try config.int("SIGNAL_MAX_FUTURE_SKEW_SECONDS", default: 30, range: 0...3600))
         tradingEnabled = try config.bool("TRADING_ENABLED", default: false)
+        vault = try Vault.fromConfig(config)
     }
 
     /// Validates, then one statement authenticates, stores and fans out (`Queries.receive`). Only when it
@@ -51,13 +78,16 @@ struct SignalWebhook {
             if try db.queryOne(Queries.keyValid, [keyHash], idempotent: true) == nil { throw SignalWebhook.unauthorized }
             throw error
         }
+        let signed = try verifySignature(req, keyHash: keyHash)
         let payloadHash = SHA256.hash(req.body)
         guard let row = try db.queryOne(Queries.receive, [
             signal.signalID, signal.timestampText, signal.symbol, signal.action.rawValue, "\(signal.confidence)", signal.modelVersion,
-            signal.source, signal.featuresJSON, keyHash, ByteaParameter(payloadHash), tradingEnabled,
+            signal.source, signal.featuresJSON, keyHash, ByteaParameter(payloadHash), tradingEnabled, signed,
         ]) else {
-            let why = try db.queryOne(Queries.diagnose, [keyHash, signal.symbol])
-            if try why?.bool("key_ok") != true { throw SignalWebhook.unauthorized }
+            let why = try db.queryOne(Queries.diagnose, [keyHash, signal.symbol, signed])
+            if try why?.bool("key_ok") != true {
+                throw APIError(.invalidToken, "Missing or invalid X-API-Key, or this key requires a signed request")
+            }
             if let existing = try db.queryOne(Queries.findSignal, [signal.signalID]) {
                 return try replay(existing, payloadHash: payloadHash, signalID: signal.signalID)  // EC-06
             }

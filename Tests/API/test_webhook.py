@@ -122,3 +122,40 @@ def test_free_tier_daily_cap(api, key, make_user, admin):
     assert len(wait_settled(trader, 5)) == 5
     assert sql("""SELECT k.reason FROM signal_skips k JOIN signals s ON s.id = k.signal_id
                   WHERE s.signal_id = :'p1' AND k.user_id = :'p2'""", body["signal_id"], trader.user.id) == [["daily_cap"]]
+
+
+def test_signed_keys_refuse_unsigned_forged_and_stale_requests(api, admin):
+    import hashlib
+    import hmac
+    import json
+    import time
+    admin.send("PUT", "/v1/admin/kill-switch", {"engaged": False})
+    created = admin.send("POST", "/v1/admin/webhook-keys", {"name": "signed", "require_signature": True}).json()
+    key, secret = created["key"], created["signing_secret"]
+    assert created["require_signature"] is True and secret.startswith("sbs_")
+    assert [k["require_signature"] for k in admin.get("/v1/admin/webhook-keys").json() if k["id"] == created["id"]] == [True]
+    # The secret is stored sealed, never in clear.
+    assert sql("SELECT count(*) FROM webhook_keys WHERE position(convert_to(:'p1', 'UTF8') in coalesce(signing_secret_blob, '')) > 0", secret)[0][0] == "0"
+
+    def send(body, ts=None, secret_used=secret, tamper=False):
+        raw = json.dumps(body)
+        stamp = str(int(time.time()) if ts is None else ts)
+        sig = hmac.new(secret_used.encode(), f"{stamp}.{raw}".encode(), hashlib.sha256).hexdigest()
+        if tamper:
+            raw = raw.replace('"confidence": 0.85', '"confidence": 0.95')
+        return api.call("POST", "/v1/webhook/signal", data=raw, headers={
+            "X-API-Key": key, "Content-Type": "application/json",
+            "X-SignalBridge-Timestamp": stamp, "X-SignalBridge-Signature": f"v1={sig}"})
+
+    unsigned = signal(action=1)
+    assert post_signal(api, key, unsigned).status_code == 401
+    assert send(signal(action=1), secret_used="sbs_wrong").status_code == 401
+    assert send(signal(action=1), tamper=True).status_code == 401
+    assert send(signal(action=1), ts=int(time.time()) - 3600).status_code == 401
+    ok = signal(action=1)
+    assert send(ok).status_code == 200
+    for b in [unsigned]:
+        assert sql("SELECT count(*) FROM signals WHERE signal_id = :'p1'", b["signal_id"])[0][0] == "0"
+    # A replay of the same signed request inside the window creates nothing new (EC-06).
+    again = send(ok)
+    assert again.status_code == 200 and again.headers.get("Idempotent-Replayed") == "true"
