@@ -69,7 +69,9 @@ public enum OrderSizing {
         let capBase = i.action == .sell ? i.freeBalance * i.riskProfile.maxPerTradePct : i.freeBalance * i.riskProfile.maxPerTradePct / limitPrice
         var quantity = floorTo(allowedBase, step: i.stepSize)
         // The exchange minimum in base units: max(minQty, minNotional / price) rounded up to the step.
-        let minimum = ceilTo(max(i.minQuantity, i.minNotional / i.referencePrice), step: i.stepSize)
+        // Valued at the lower of reference and limit: a SELL's limit is below the reference, and the exchange
+        // checks the notional at the order's price.
+        let minimum = ceilTo(max(i.minQuantity, i.minNotional / min(i.referencePrice, limitPrice)), step: i.stepSize)
         var raised = false
         if quantity < minimum || quantity <= 0 {
             let affordable = i.action == .sell ? i.freeBalance >= minimum : i.freeBalance >= minimum * limitPrice

@@ -118,7 +118,7 @@ final class Worker {
             do {
                 // The webhook works its own signal; the sweep (signal nil) also rescues executions whose worker died.
                 claim = try store.claim(owner: name, signal: signal, states: [.pending, .unknown],
-                                        staleAfter: signal == nil ? max(engine.settings.staleSubmitted, engine.settings.exchangeTimeout + 1) : nil)
+                                        staleAfter: signal == nil ? max(engine.settings.staleSubmitted, 3 * engine.settings.exchangeTimeout + 1) : nil)
             } catch {
                 log.error("claim failed", ["error": .string(error.description)])
                 return handled
@@ -263,11 +263,14 @@ final class Worker {
         case .partiallyFilled:
             try finish(claim, to: .partial, update: update, reason: "partially filled", store: store, note: nil)
         case .cancelled, .expired:
-            update.errorMessage = order.executedQuantity > 0 ? "IOC partially filled; the rest expired at the slippage limit"
+            update.errorMessage = order.executedQuantity > 0
+                ? "IOC partially filled (\(ExactDecimal.text(order.executedQuantity)) of \(ExactDecimal.text(order.originalQuantity))); the rest expired at the slippage limit"
                 : "Not filled: the price moved beyond the slippage limit (EC-05)"
             try finish(claim, to: .cancelled, update: update, reason: "IOC expired (EC-05)", store: store,
-                       note: Notification(userID: claim.userID, kind: "execution_cancelled",
-                                          text: "\(claim.side.uppercased()) \(claim.exchangeSymbol) on \(claim.exchange.uppercased()) did not fill within the slippage limit."))
+                       note: Notification(userID: claim.userID, kind: order.executedQuantity > 0 ? "execution_partial" : "execution_cancelled",
+                                          text: order.executedQuantity > 0
+                                            ? "\(what) partially filled at \(order.averagePrice.map { ExactDecimal.text($0, places: 2) } ?? "?"); the rest did not fill within the slippage limit."
+                                            : "\(claim.side.uppercased()) \(claim.exchangeSymbol) on \(claim.exchange.uppercased()) did not fill within the slippage limit."))
         case .rejected:
             update.errorMessage = "Rejected by the exchange"
             try finish(claim, to: .rejected, update: update, reason: "rejected by the exchange", store: store, note: nil)
@@ -360,11 +363,20 @@ final class Worker {
             try adopt(claim, order, store: store, log: log)
         case .failure(.orderNotFound):
             let count = claim.notFoundCount + 1
-            let windowPassed = Date().timeIntervalSince(claim.submittedAt ?? .distantPast) > engine.settings.unknownGrace
+            let windowPassed = Date().timeIntervalSince(claim.unknownSince ?? claim.submittedAt ?? .distantPast) > engine.settings.unknownGrace
             guard count >= 3, windowPassed else {
                 return try store.setNotFoundCount(claim, count, retryIn: windowPassed ? 1 : 5)
             }
-            // The order certainly does not exist. Resend with the same id, at most `maxSends` sends in all (EC-08).
+            // The order certainly does not exist. A resend is a new order: the same gates as a first send apply.
+            if try !engine.settings.tradingEnabled || killSwitchEngaged() || !claim.userActive || !claim.tradingEnabled {
+                return try finish(claim, to: .cancelled, update: note("Not resent: trading was halted or switched off"),
+                                  reason: "resend refused by the gates (EC-07)", store: store, note: nil)
+            }
+            if Date().timeIntervalSince(claim.signalTimestamp) > engine.settings.signalMaxAge {
+                return try finish(claim, to: .failed, update: note("Not resent: the signal expired"), reason: "signal expired before a resend (EC-01)",
+                                  store: store, note: nil)
+            }
+            // Resend with the same id, at most `maxSends` sends in all (EC-08).
             let sends = try store.sendCount(claim.id)
             guard sends < engine.settings.maxSends, let quantity = claim.requestedQuantity, let price = claim.limitPrice else {
                 return try finish(claim, to: .failed, update: note("Not placed after \(sends) tries (EC-08)"),
@@ -448,7 +460,8 @@ extension ClaimedExecution {
         ClaimedExecution(id: id, status: status, attempts: attempts, userID: userID, exchange: exchange, exchangeSymbol: exchangeSymbol,
                          side: side, clientOrderId: clientOrderId, signalRef: signalRef, signalTimestamp: signalTimestamp,
                          requestedQuantity: requestedQuantity, limitPrice: limitPrice, submittedAt: submittedAt,
-                         notFoundCount: notFoundCount, userActive: userActive, tradingEnabled: tradingEnabled,
+                         unknownSince: status == .unknown && self.status != .unknown ? Date() : unknownSince,
+                         notFoundCount: status == .unknown && self.status != .unknown ? 0 : notFoundCount, userActive: userActive, tradingEnabled: tradingEnabled,
                          riskProfile: riskProfile, positionSizePct: positionSizePct, stopLossPct: stopLossPct, takeProfitPct: takeProfitPct)
     }
 }

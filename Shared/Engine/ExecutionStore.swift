@@ -18,6 +18,8 @@ public struct ClaimedExecution: Sendable {
     public let requestedQuantity: Decimal?
     public let limitPrice: Decimal?
     public let submittedAt: Date?
+    /// When it last entered `unknown` (the resend grace counts from here).
+    public let unknownSince: Date?
     public let notFoundCount: Int
     // The user, read at claim time (EC-07: a change of heart before sending is honoured).
     public let userActive: Bool
@@ -93,11 +95,12 @@ public struct ExecutionStore {
             )
             SELECT c.id, c.status, c.attempts, c.user_id, c.exchange, c.exchange_symbol, c.side, c.client_order_id,
                    c.requested_quantity::text AS qty, c.limit_price::text AS limit_price, c.submitted_at, c.not_found_count,
-                   s.signal_id AS signal_ref, s.timestamp AS signal_ts,
-                   u.is_active, tc.is_enabled, u.risk_profile, u.max_position_size_pct::text AS pct,
-                   tc.stop_loss_pct::text AS sl, tc.take_profit_pct::text AS tp
-            FROM claimed c JOIN signals s ON s.id = c.signal_id JOIN users u ON u.id = c.user_id
-            JOIN trading_configs tc ON tc.user_id = c.user_id
+                   c.unknown_since, s.signal_id AS signal_ref, s.timestamp AS signal_ts,
+                   COALESCE(u.is_active, false) AS is_active, COALESCE(tc.is_enabled, false) AS is_enabled,
+                   COALESCE(u.risk_profile, 'conservative') AS risk_profile, COALESCE(u.max_position_size_pct, 0)::text AS pct,
+                   COALESCE(tc.stop_loss_pct, 0)::text AS sl, COALESCE(tc.take_profit_pct, 0)::text AS tp
+            FROM claimed c JOIN signals s ON s.id = c.signal_id LEFT JOIN users u ON u.id = c.user_id
+            LEFT JOIN trading_configs tc ON tc.user_id = c.user_id
             """, [owner, signal, list, ExecutionStore.leaseSeconds, staleAfter]) else { return nil }
         func dec(_ c: String) throws(DatabaseError) -> Decimal? { try row.optionalString(c).flatMap { Decimal(string: $0) } }
         return ClaimedExecution(
@@ -106,7 +109,8 @@ public struct ExecutionStore {
             exchangeSymbol: try row.string("exchange_symbol"), side: try row.string("side"),
             clientOrderId: try row.string("client_order_id"), signalRef: try row.string("signal_ref"),
             signalTimestamp: try row.date("signal_ts"), requestedQuantity: try dec("qty"), limitPrice: try dec("limit_price"),
-            submittedAt: try row.optionalDate("submitted_at"), notFoundCount: try row.int("not_found_count"),
+            submittedAt: try row.optionalDate("submitted_at"), unknownSince: try row.optionalDate("unknown_since"),
+            notFoundCount: try row.int("not_found_count"),
             userActive: try row.bool("is_active"), tradingEnabled: try row.bool("is_enabled"),
             riskProfile: RiskProfile(rawValue: try row.string("risk_profile")) ?? .conservative,
             positionSizePct: try dec("pct") ?? 0, stopLossPct: try dec("sl") ?? 0, takeProfitPct: try dec("tp") ?? 0)
@@ -186,7 +190,8 @@ public struct ExecutionStore {
             executed_at = COALESCE($15::timestamptz, executed_at), error_message = COALESCE($16, error_message),
             submitted_at = CASE WHEN $17 THEN now() ELSE submitted_at END,
             next_attempt_at = CASE WHEN $18::float8 IS NULL THEN next_attempt_at ELSE now() + make_interval(secs => $18::float8) END,
-            not_found_count = COALESCE($19::int, not_found_count),
+            not_found_count = CASE WHEN $3::varchar = 'unknown' AND $2::varchar <> 'unknown' THEN 0 ELSE COALESCE($19::int, not_found_count) END,
+            unknown_since = CASE WHEN $3::varchar = 'unknown' AND $2::varchar <> 'unknown' THEN now() ELSE unknown_since END,
             lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
         WHERE id = $1 AND status = $2 AND attempts = $4
         RETURNING id

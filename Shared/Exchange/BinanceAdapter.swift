@@ -82,7 +82,9 @@ public final class BinanceAdapter: ExchangeAdapter {
                   ("price", ExactDecimal.text(price))]
         }
         p += [("newClientOrderId", request.clientOrderId), ("newOrderRespType", "FULL")]
-        return try Field.order(try client.send("POST", "/api/v3/order", p, signed: true, isOrderPlacement: true))
+        let reply = try client.send("POST", "/api/v3/order", p, signed: true, isOrderPlacement: true)
+        // A 2xx we cannot read still means the order may exist.
+        do { return try Field.order(reply) } catch { throw .outcomeUnknown("unreadable order reply") }
     }
 
     public func queryOrder(symbol: String, clientOrderId: String) throws(ExchangeError) -> ExchangeOrder {

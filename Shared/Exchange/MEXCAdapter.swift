@@ -78,7 +78,10 @@ public final class MEXCAdapter: ExchangeAdapter {
                   ("quantity", ExactDecimal.text(request.quantity)), ("price", ExactDecimal.text(price))]
         }
         p.append(("newClientOrderId", request.clientOrderId))
-        let ack = try Field.order(try client.send("POST", "/api/v3/order", p, signed: true, isOrderPlacement: true))
+        let reply = try client.send("POST", "/api/v3/order", p, signed: true, isOrderPlacement: true)
+        // A 2xx we cannot read still means the order may exist.
+        let ack: ExchangeOrder
+        do { ack = try Field.order(reply) } catch { throw .outcomeUnknown("unreadable order reply") }
         // The acknowledgment carries no status or fills; the order itself does. The order IS placed now, so no
         // failure of this follow-up may escape as an error (a caller could take it as "not placed" and resend):
         // not-found (MEXC is eventually consistent), rate limits, outages all return the ACK as NEW, to reconcile.

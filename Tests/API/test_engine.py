@@ -193,7 +193,9 @@ def test_killed_webhook_mid_fan_out_loses_nothing_and_duplicates_nothing(api, ke
     # Bring the webhook back for the rest of the suite (spawn-fcgi does not respawn; `up` starts what is missing).
     import subprocess
     subprocess.run([os.environ["SIGNALBRIDGE_STACK"], "up"], check=True, capture_output=True, timeout=120)
-    time.sleep(float(os.environ.get("ENGINE_STALE_SUBMITTED_SECONDS", "30")) + 0.5)
+    # The sweep rescues a `submitted` row once it is older than the longest a send can take (3 × timeout + 1).
+    stale = max(float(os.environ.get("ENGINE_STALE_SUBMITTED_SECONDS", "30")), 3 * float(os.environ.get("EXCHANGE_TIMEOUT_SECONDS", "10")) + 1)
+    time.sleep(stale + 0.5)
     sql("UPDATE executions SET next_attempt_at = now(), lease_expires_at = NULL WHERE status IN ('pending', 'unknown')")
     sweep()
     for t in traders:

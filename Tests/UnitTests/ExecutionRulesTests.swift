@@ -67,6 +67,13 @@ import Testing
         #expect(OrderSizing.decide(input(.sell, balance: "0.00005")) == .skip(reason: .insufficientBalance))
     }
 
+    /// A SELL's limit is below the reference, and the exchange values the order at its limit: the minimum
+    /// must be computed at that lower price (0.00011 BTC, not 0.0001, for 5 USDT at 49,500).
+    @Test func sellMinimumAtTheLimitPrice() {
+        #expect(OrderSizing.decide(input(.sell, profile: .aggressive, pct: "0.001", balance: "0.02"))
+                == .order(quantity: Decimal(string: "0.00011")!, limitPrice: Decimal(string: "49500")!, raisedToMinimum: true))
+    }
+
     @Test func protectiveLevels() {
         let (sl, tp) = OrderSizing.protectiveLevels(price: 50000, stopLossPct: Decimal(string: "0.02")!, takeProfitPct: Decimal(string: "0.05")!)
         #expect(sl == 49000 && tp == 52500)
