@@ -1,4 +1,3 @@
-import Accounts
 import ArgumentParser
 import Core
 import Database
@@ -29,16 +28,11 @@ struct TradingCommand: ParsableCommand {
     @Option(help: "Why (recorded).") var reason: String?
 
     func run() throws {
-        let config = Config()
-        let kill = KillSwitch(db: try Connection(config: config, applicationName: "signalbridge-cli", logger: Logger.fromConfig(config, label: "cli")))
-        let state: KillSwitch.State
         switch action {
-        case "status": state = try kill.state()
-        case "off": state = try kill.set(engaged: true, reason: reason ?? "trading off from the CLI", by: nil)
-        case "on": state = try kill.set(engaged: false, reason: reason ?? "trading on from the CLI", by: nil)
+        case "status": try KillSwitchCommand.apply(engage: nil, reason: nil)
+        case "off": try KillSwitchCommand.apply(engage: true, reason: reason ?? "trading off from the CLI")
+        case "on": try KillSwitchCommand.apply(engage: false, reason: reason ?? "trading on from the CLI")
         default: throw ValidationError("action must be on, off or status")
         }
-        let envOn = (try? config.bool("TRADING_ENABLED", default: false)) ?? false
-        print("trading \(state.engaged ? "OFF (kill switch engaged)" : "ON in the database")\(envOn ? "" : "; TRADING_ENABLED is not true in this environment")")
     }
 }

@@ -105,15 +105,21 @@ struct KillSwitchCommand: ParsableCommand {
     @Option(help: "Why (recorded with the change).") var reason: String?
 
     func run() throws {
-        let config = Config()
-        let kill = KillSwitch(db: try Connection(config: config, applicationName: "signalbridge-cli", logger: Logger.fromConfig(config, label: "cli")))
-        let state: KillSwitch.State
         switch action {
-        case "status": state = try kill.state()
-        case "engage": state = try kill.set(engaged: true, reason: reason ?? "engaged from the CLI", by: nil)
-        case "release": state = try kill.set(engaged: false, reason: reason ?? "released from the CLI", by: nil)
+        case "status": try KillSwitchCommand.apply(engage: nil, reason: reason)
+        case "engage": try KillSwitchCommand.apply(engage: true, reason: reason ?? "engaged from the CLI")
+        case "release": try KillSwitchCommand.apply(engage: false, reason: reason ?? "released from the CLI")
         default: throw ValidationError("action must be status, engage or release")
         }
-        print("kill switch \(state.engaged ? "ENGAGED (no new orders)" : "released") since \(Timestamp.iso8601(state.updatedAt))\(state.reason.map { ": \($0)" } ?? "")")
+    }
+
+    /// Reads (`engage` nil) or sets the kill switch and prints its state; shared with `signalbridge trading`.
+    static func apply(engage: Bool?, reason: String?) throws {
+        let config = Config()
+        let kill = KillSwitch(db: try Connection(config: config, applicationName: "signalbridge-cli", logger: Logger.fromConfig(config, label: "cli")))
+        let state = try engage.map { try kill.set(engaged: $0, reason: reason, by: nil) } ?? kill.state()
+        let envOn = (try? config.bool("TRADING_ENABLED", default: false)) ?? false
+        print("kill switch \(state.engaged ? "ENGAGED (no new orders)" : "released") since \(Timestamp.iso8601(state.updatedAt))"
+              + (state.reason.map { ": \($0)" } ?? "") + (envOn ? "" : "; TRADING_ENABLED is not true in this environment"))
     }
 }
