@@ -17,6 +17,12 @@ let functions: [(name: String, dependencies: [Target.Dependency])] = [
     ("Connect", ["Runtime", "Database", "Domain", "Accounts", "Identity", "Exchange", "Vault"]),
     ("Health", ["Runtime", "Database"]),
     ("Webhook", ["Runtime", "Database", "Crypto", "Domain", "Accounts", "Engine", "Vault"]),
+    ("Orders", ["Runtime", "Database", "Accounts", "Identity", "Engine", "Operations"]),
+    ("Reconciliation", ["Runtime", "Database", "Identity", "Operations"]),
+    // Scheduled (cron/signalbridge.cron): run once and exit.
+    ("Reconcile", ["Core", "Operations"]),
+    ("DeadLetterRetry", ["Core", "Database", "Engine", "Operations"]),
+    ("DailyReport", ["Core", "Database", "Operations"]),
 ]
 
 let package = Package(
@@ -48,13 +54,16 @@ let package = Package(
         .target(name: "Vault", dependencies: ["Core", "Crypto", "Database"], path: "Shared/Vault", swiftSettings: swiftSettings),
         .target(name: "Engine", dependencies: ["Core", "Database", "Domain", "Exchange", "Vault", "Accounts"],
                 path: "Shared/Engine", swiftSettings: swiftSettings),
+        // Scheduled work: reconciliation, retries and the dead-letter queue, the outbox, Telegram, the daily report.
+        .target(name: "Operations", dependencies: ["Core", "Database", "Domain", "Exchange", "Vault", "Engine", "HTTPClient"],
+                path: "Shared/Operations", swiftSettings: swiftSettings),
         .target(name: "Identity", dependencies: ["Core", "Crypto", "Database", "Domain", "Accounts", "Runtime"],
                 path: "Shared/Identity", swiftSettings: swiftSettings),
 
         // Operator command line (`signalbridge migrate|status|…`).
         .executableTarget(
             name: "CLI",
-            dependencies: ["Core", "Crypto", "Database", "Domain", "Accounts", "Vault", "Engine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Core", "Crypto", "Database", "Domain", "Accounts", "Vault", "Engine", "Operations", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Functions/CLI", swiftSettings: swiftSettings),
 
         // test targets
@@ -63,7 +72,7 @@ let package = Package(
             name: "ExchangeSimulator", dependencies: ["Core", "Crypto", "Runtime", "Exchange"],
             path: "Tests/ExchangeSimulator", swiftSettings: swiftSettings),
         .testTarget(
-            name: "UnitTests", dependencies: ["Core", "Crypto", "Runtime", "Database", "Exchange", "Domain", "Identity", "Vault"],
+            name: "UnitTests", dependencies: ["Core", "Crypto", "Runtime", "Database", "Exchange", "Domain", "Identity", "Vault", "Operations"],
             path: "Tests/UnitTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests", dependencies: ["Core", "Crypto", "Database", "HTTPClient", "Exchange", "Domain", "Accounts", "Vault"],

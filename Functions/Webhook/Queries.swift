@@ -71,19 +71,33 @@ enum Queries {
                 WHEN c.exchange_symbol IS NULL THEN 'symbol_not_listed'
             END AS skip
             FROM candidates c, params p
+        ), reserved AS (
+            -- The daily cap, race-free: one guarded upsert per user takes a slot (a concurrent signal waits for
+            -- the row lock and re-checks the cap on the committed count).
+            INSERT INTO daily_trade_counts AS t (user_id, day, trades, cap)
+            SELECT DISTINCT ON (d.user_id) d.user_id, (now() AT TIME ZONE 'UTC')::date, d.trades_today + 1,
+                   CASE WHEN d.subscription_tier = 'free' THEN LEAST(d.max_daily_trades, 5) ELSE d.max_daily_trades END
+            FROM decided d WHERE d.skip IS NULL
+            ORDER BY d.user_id   -- one lock order for every fan-out: no deadlock between concurrent signals
+            ON CONFLICT (user_id, day) DO UPDATE SET trades = t.trades + 1, cap = EXCLUDED.cap WHERE t.trades < EXCLUDED.cap
+            RETURNING user_id
+        ), verdict AS (
+            SELECT d.*, CASE WHEN d.skip IS NULL AND NOT EXISTS (SELECT 1 FROM reserved r WHERE r.user_id = d.user_id)
+                             THEN 'daily_cap' ELSE d.skip END AS reason
+            FROM decided d
         ), inserted AS (
             INSERT INTO executions (id, request_id, client_order_id, user_id, signal_id, exchange, symbol, exchange_symbol, side,
                                     order_type, status)
             SELECT d.new_id, 'sb' || left(replace(d.new_id::text, '-', ''), 30), 'sb' || left(replace(d.new_id::text, '-', ''), 30),
                    d.user_id, p.signal_uuid, d.exchange, d.exchange_symbol, d.exchange_symbol, p.side, 'limit', 'pending'
-            FROM decided d, params p WHERE d.skip IS NULL
+            FROM verdict d, params p WHERE d.reason IS NULL
             RETURNING id
         ), events AS (
             INSERT INTO execution_events (execution_id, from_status, to_status, reason, actor, correlation_id)
             SELECT i.id, NULL, 'pending', 'eligible for the signal', 'webhook', p.signal_ref FROM inserted i, params p
         ), skips AS (
             INSERT INTO signal_skips (signal_id, user_id, exchange, reason, message)
-            SELECT p.signal_uuid, d.user_id, d.exchange, d.skip, CASE d.skip
+            SELECT p.signal_uuid, d.user_id, d.exchange, d.reason, CASE d.reason
                 WHEN 'kill_switch' THEN 'Signal skipped: trading is halted (kill switch)'
                 WHEN 'trading_disabled' THEN 'Signal skipped: trading disabled'
                 WHEN 'below_confidence' THEN 'Signal skipped: below confidence threshold'
@@ -92,10 +106,10 @@ enum Queries {
                 WHEN 'exchange_not_connected' THEN 'Signal skipped: exchange not connected'
                 WHEN 'credentials_invalid' THEN 'Signal skipped: exchange credentials invalid'
                 ELSE 'Signal skipped: symbol not listed on this exchange' END
-            FROM decided d, params p WHERE d.skip IS NOT NULL
+            FROM verdict d, params p WHERE d.reason IS NOT NULL
         )
         SELECT ins.id, ins.received_at, (SELECT count(*) FROM inserted)::int AS executions,
-               (SELECT count(*) FROM decided WHERE skip IS NOT NULL)::int AS skipped,
+               (SELECT count(*) FROM verdict WHERE reason IS NOT NULL)::int AS skipped,
                COALESCE((SELECT halted FROM params), false) AS halted
         FROM ins
         """

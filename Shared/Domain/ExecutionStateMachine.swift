@@ -19,16 +19,17 @@ public enum ExecutionStatus: String, Sendable, CaseIterable, Codable {
 ///     partial   → filled | cancelled | failed | unknown
 ///     unknown   → submitted (resend with the same id, after the exchange said it has no such order)
 ///                 | partial | filled | cancelled | rejected | failed   (adopted from the exchange)
-///     failed    → dead_letter (retries exhausted) | pending (retry)
-///     dead_letter → pending (manual retry) | cancelled (manual cancel)
+///     failed    → dead_letter (retries exhausted) | pending (retry) | unknown (retry of one that was sent:
+///                 an order may exist, so the exchange is asked before anything is resent)
+///     dead_letter → pending | unknown (manual retry, as above) | cancelled (manual cancel)
 public enum ExecutionStateMachine {
     static let allowed: [ExecutionStatus: Set<ExecutionStatus>] = [
         .pending: [.submitted, .cancelled, .rejected, .failed],
         .submitted: [.partial, .filled, .rejected, .cancelled, .failed, .unknown, .pending],
         .partial: [.filled, .cancelled, .failed, .unknown],
         .unknown: [.submitted, .partial, .filled, .cancelled, .rejected, .failed],
-        .failed: [.deadLetter, .pending],
-        .deadLetter: [.pending, .cancelled],
+        .failed: [.deadLetter, .pending, .unknown],
+        .deadLetter: [.pending, .unknown, .cancelled],
         .filled: [], .cancelled: [], .rejected: [],
     ]
 

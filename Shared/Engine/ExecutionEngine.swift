@@ -63,7 +63,7 @@ public struct ExecutionEngine: Sendable {
     /// Works until nothing due is left: the executions of `signal` (after a webhook), or every due one (sweep:
     /// pending, unknown, and expired leases). Returns how many executions were handled.
     @discardableResult
-    public func run(signal: UUID?, workers: Int? = nil) -> Int {
+    public func run(signal: UUID?, execution: UUID? = nil, workers: Int? = nil, resolveOnly: Bool = false) -> Int {
         let count = max(1, min(workers ?? settings.workers, settings.workers))
         let handled = Counter()
         // Real threads: the workers spend their time waiting on the exchange and the database, and
@@ -73,7 +73,7 @@ public struct ExecutionEngine: Sendable {
             done.enter()
             let thread = Thread { [self] in
                 let worker = Worker(engine: self, name: "\(ProcessInfo.processInfo.processIdentifier)-\(index)")
-                handled.add(worker.drain(signal: signal))
+                handled.add(worker.drain(signal: signal, execution: execution, states: resolveOnly ? [.unknown] : [.pending, .unknown]))
                 done.leave()
             }
             thread.stackSize = 1 << 20
@@ -81,6 +81,36 @@ public struct ExecutionEngine: Sendable {
         }
         done.wait()
         return handled.value
+    }
+}
+
+extension ExecutionEngine {
+    /// The user's adapter for `exchange` with their decrypted key, and the key's fingerprint; nil when the
+    /// credentials are missing, marked invalid, or fail to open (logged, never the key).
+    public func openAdapter(userID: UUID, exchange: String, credentials: CredentialStore, log: Logger) throws -> (any ExchangeAdapter, String)? {
+        guard let (connected, blob) = try credentials.find(userID: userID, exchange: exchange), connected.isValid else { return nil }
+        let plaintext: [UInt8]
+        do {
+            plaintext = try vault.open(blob, userID: userID, exchange: exchange)
+        } catch {
+            log.error("stored credentials failed to open", ["error": .string(error.description)])
+            return nil
+        }
+        let (key, secret) = try SealedCredentials.decode(plaintext)
+        let creds = ExchangeCredentials(apiKey: key, apiSecret: secret)
+        let timeout = settings.exchangeTimeout
+        let adapter: any ExchangeAdapter = exchange == "binance"
+            ? BinanceAdapter(baseURL: environment.binanceBaseURL, credentials: creds, timeout: timeout, allowProduction: allowProduction)
+            : MEXCAdapter(baseURL: environment.mexcBaseURL, credentials: creds, timeout: timeout, allowProduction: allowProduction)
+        return (adapter, connected.fingerprint)
+    }
+
+    /// Records what the exchange says about an execution the caller claimed (the reconciliation's repair), with
+    /// the same transitions, notifications and partial-failure alert as the engine's own adoption.
+    public func adopt(_ claim: ClaimedExecution, order: ExchangeOrder, actor: String) throws {
+        let worker = Worker(engine: self, name: claim.leaseOwner, actor: actor)
+        defer { worker.db.close() }
+        try worker.adopt(claim, order, store: ExecutionStore(db: worker.db), log: logger)
     }
 }
 
@@ -102,23 +132,26 @@ final class Worker {
     /// The kill switch as last read, re-read at most once a second (a release or engage applies within 1 s).
     var halt: (engaged: Bool, at: Date)?
     var log: Logger
+    /// Who the events name: the engine, or the reconciliation when it repairs a row.
+    let actor: String
 
-    init(engine: ExecutionEngine, name: String) {
+    init(engine: ExecutionEngine, name: String, actor: String = "engine") {
         self.engine = engine
         self.name = name
+        self.actor = actor
         log = engine.logger.with(["worker": .string(name)])
         db = Connection(url: (try? engine.config.requireSecret("DATABASE_URL")) ?? Secret(""), applicationName: "signalbridge-engine", logger: engine.logger)
     }
 
-    func drain(signal: UUID?) -> Int {
+    func drain(signal: UUID?, execution: UUID?, states: [ExecutionStatus] = [.pending, .unknown]) -> Int {
         var handled = 0
         let store = ExecutionStore(db: db)
         while true {
             let claim: ClaimedExecution?
             do {
                 // The webhook works its own signal; the sweep (signal nil) also rescues executions whose worker died.
-                claim = try store.claim(owner: name, signal: signal, states: [.pending, .unknown],
-                                        staleAfter: signal == nil ? max(engine.settings.staleSubmitted, 3 * engine.settings.exchangeTimeout + 1) : nil)
+                claim = try store.claim(owner: name, signal: signal, execution: execution, states: states,
+                                        staleAfter: signal == nil && execution == nil ? max(engine.settings.staleSubmitted, 3 * engine.settings.exchangeTimeout + 1) : nil)
             } catch {
                 log.error("claim failed", ["error": .string(error.description)])
                 return handled
@@ -153,21 +186,21 @@ final class Worker {
         let halted = try !engine.settings.tradingEnabled || killSwitchEngaged()
         if halted {
             return try store.move(claim, to: .cancelled, update: note("Kill switch engaged: nothing new starts"),
-                                        reason: "kill switch engaged", actor: "engine")
+                                        reason: "kill switch engaged", actor: actor)
         }
         if !claim.userActive || !claim.tradingEnabled {
             return try store.move(claim, to: .cancelled, update: note("Trading was switched off before the order was sent"),
-                                        reason: "trading disabled (EC-07)", actor: "engine")
+                                        reason: "trading disabled (EC-07)", actor: actor)
         }
-        if Date().timeIntervalSince(claim.signalTimestamp) > engine.settings.signalMaxAge {
+        if !claim.manualRetry, Date().timeIntervalSince(claim.signalTimestamp) > engine.settings.signalMaxAge {
             return try store.move(claim, to: .failed, update: note("Signal expired before the order could be sent"),
-                                        reason: "signal older than \(Int(engine.settings.signalMaxAge)) s (EC-01)", actor: "engine",
+                                        reason: "signal older than \(Int(engine.settings.signalMaxAge)) s (EC-01)", actor: actor,
                                         notifications: [Notification(userID: claim.userID, kind: "execution_failed",
                                                                      text: "\(claim.side.uppercased()) \(claim.exchangeSymbol) on \(claim.exchange.uppercased()) was not placed: the signal expired while the exchange was unavailable.")])
         }
         guard let (adapter, fingerprint) = try openAdapter(claim, credentials: credentials, log: log) else {
             return try store.move(claim, to: .rejected, update: note("Exchange credentials are invalid; reconnect the exchange"),
-                                        reason: "credentials invalid (EC-04)", actor: "engine")
+                                        reason: "credentials invalid (EC-04)", actor: actor)
         }
         guard try credentials.takeCallBudget(userID: claim.userID, limit: engine.settings.callsPerMinute) else {
             let wait = Double(60 - Int(Date().timeIntervalSince1970) % 60) + 1
@@ -194,7 +227,7 @@ final class Worker {
         guard case .order(let quantity, let limit, let raised) = decision else {
             guard case .skip(let reason) = decision else { return }
             return try store.move(claim, to: .rejected, update: note(reason.message),
-                                        reason: "\(reason.rawValue) (\(reason == .insufficientBalance ? "EC-02" : "EC-10"))", actor: "engine",
+                                        reason: "\(reason.rawValue) (\(reason == .insufficientBalance ? "EC-02" : "EC-10"))", actor: actor,
                                         notifications: [Notification(userID: claim.userID, kind: "execution_skipped",
                                                                      text: "\(claim.side.uppercased()) \(claim.exchangeSymbol) skipped on \(claim.exchange.uppercased()): \(reason.message).")])
         }
@@ -203,7 +236,7 @@ final class Worker {
             prepared = try OrderRules.prepare(quantity: quantity, price: limit, side: action == .buy ? .buy : .sell,
                                               referencePrice: reference, rules: symbolRules)
         } catch {
-            return try store.move(claim, to: .rejected, update: note(error.description), reason: "order rules (EC-10)", actor: "engine")
+            return try store.move(claim, to: .rejected, update: note(error.description), reason: "order rules (EC-10)", actor: actor)
         }
         var update = ExecutionUpdate()
         update.requestedQuantity = prepared.quantity
@@ -219,7 +252,7 @@ final class Worker {
         // mistaken for "not sent" (the sweep queries before any resend).
         guard try store.transition(claim, to: .submitted, update: update,
                                    reason: "sending IOC limit \(ExactDecimal.text(prepared.price ?? limit)) qty \(ExactDecimal.text(prepared.quantity))\(raised ? " (raised to the exchange minimum)" : "")",
-                                   actor: "engine") else { return }
+                                   actor: actor) else { return }
         let submitted = claim.with(status: .submitted)
         try send(submitted, adapter: adapter, quantity: prepared.quantity, price: prepared.price ?? limit, store: store,
                  credentials: credentials, fingerprint: fingerprint, log: log)
@@ -277,7 +310,7 @@ final class Worker {
         case .new:
             // Accepted, final state not known yet (e.g. MEXC's follow-up query failed): confirm later.
             update.nextAttemptIn = 2
-            try store.move(claim, to: .unknown, update: update, reason: "accepted; awaiting final state", actor: "engine")
+            try store.move(claim, to: .unknown, update: update, reason: "accepted; awaiting final state", actor: actor)
         }
     }
 
@@ -285,11 +318,11 @@ final class Worker {
     /// for the signal and some succeeded while others did not (US-03).
     func finish(_ claim: ClaimedExecution, to: ExecutionStatus, update: ExecutionUpdate, reason: String, store: ExecutionStore,
                 note: Notification?) throws {
-        guard try store.transition(claim, to: to, update: update, reason: reason, actor: "engine", notifications: note.map { [$0] } ?? []) else { return }
+        guard try store.transition(claim, to: to, update: update, reason: reason, actor: actor, notifications: note.map { [$0] } ?? []) else { return }
         let siblings = try store.siblings(signalRef: claim.signalRef, userID: claim.userID)
         guard siblings.count > 1, siblings.allSatisfy({ $0.status.isTerminal || $0.status == .failed }) else { return }
-        let ok = siblings.filter { $0.status == .filled || $0.status == .partial }.map(\.exchange)
-        let bad = siblings.filter { $0.status == .failed || $0.status == .rejected }.map(\.exchange)
+        let ok = siblings.filter { $0.status == .filled || $0.status == .partial || $0.filled }.map(\.exchange)
+        let bad = siblings.filter { ($0.status == .failed || $0.status == .rejected || $0.status == .cancelled) && !$0.filled }.map(\.exchange)
         guard !ok.isEmpty, !bad.isEmpty else { return }
         try ExecutionStore.enqueue(Notification(
             userID: claim.userID, kind: "partial_execution",
@@ -307,7 +340,7 @@ final class Worker {
             var update = ExecutionUpdate()
             update.errorMessage = "Outcome unknown (\(why)); checking with the exchange"
             update.nextAttemptIn = 1
-            guard try store.transition(claim, from: from, to: .unknown, update: update, reason: "response lost: \(why)", actor: "engine") else { return }
+            guard try store.transition(claim, from: from, to: .unknown, update: update, reason: "response lost: \(why)", actor: actor) else { return }
             // Ask right away (the attempt fence still holds this claim); if the exchange cannot say yet, the sweep asks again.
             try resolveUnknown(claim.with(status: .unknown), store: store, credentials: credentials, log: log)
         case .rateLimited(let after, _):
@@ -320,7 +353,7 @@ final class Worker {
         case .invalidCredentials:
             try credentials.markInvalid(userID: claim.userID, exchange: claim.exchange, reason: "Invalid API credentials")
             try store.move(claim, from: from, to: .rejected, update: note("The exchange rejected the API key; reconnect the exchange (EC-04)"),
-                                 reason: "credentials rejected (EC-04)", actor: "engine")
+                                 reason: "credentials rejected (EC-04)", actor: actor)
         case .insufficientBalance(let m):
             try finish(claim.with(status: from), to: .rejected, update: note("Insufficient balance (EC-02): \(m)"), reason: "insufficient balance (EC-02)",
                        store: store, note: nil)
@@ -329,7 +362,7 @@ final class Worker {
                        store: store, note: nil)
         case .duplicateOrder:
             // An open order with our id exists: it is ours, so find out what it is.
-            try store.move(claim, from: from, to: .unknown, update: note("Exchange reports an order with this id"), reason: "duplicate id", actor: "engine")
+            try store.move(claim, from: from, to: .unknown, update: note("Exchange reports an order with this id"), reason: "duplicate id", actor: actor)
         default:
             // EC-09: an answer we do not understand. Full response in the log (never a secret), failed, alert.
             log.error("exchange error", ["error": .string(String(describing: error))])
@@ -344,7 +377,7 @@ final class Worker {
         if from == .pending { return try store.reschedule(claim, in: seconds, note: why) }
         var update = note(why)
         update.nextAttemptIn = seconds
-        try store.move(claim, from: from, to: .pending, update: update, reason: why, actor: "engine")
+        try store.move(claim, from: from, to: .pending, update: update, reason: why, actor: actor)
     }
 
     /// `unknown`: query by client order id before anything else; adopt what exists; resend with the same id
@@ -353,7 +386,7 @@ final class Worker {
     func resolveUnknown(_ claim: ClaimedExecution, store: ExecutionStore, credentials: CredentialStore, log: Logger) throws {
         guard let (adapter, fingerprint) = try openAdapter(claim, credentials: credentials, log: log) else {
             return try store.move(claim, to: .failed, update: note("Credentials invalid while the outcome was unknown; check the exchange"),
-                                        reason: "credentials invalid while unknown", actor: "engine")
+                                        reason: "credentials invalid while unknown", actor: actor)
         }
         switch call({ () throws(ExchangeError) in try adapter.queryOrder(symbol: claim.exchangeSymbol, clientOrderId: claim.clientOrderId) }) {
         case .success(let order):
@@ -372,7 +405,7 @@ final class Worker {
                 return try finish(claim, to: .cancelled, update: note("Not resent: trading was halted or switched off"),
                                   reason: "resend refused by the gates (EC-07)", store: store, note: nil)
             }
-            if Date().timeIntervalSince(claim.signalTimestamp) > engine.settings.signalMaxAge {
+            if !claim.manualRetry, Date().timeIntervalSince(claim.signalTimestamp) > engine.settings.signalMaxAge {
                 return try finish(claim, to: .failed, update: note("Not resent: the signal expired"), reason: "signal expired before a resend (EC-01)",
                                   store: store, note: nil)
             }
@@ -388,7 +421,7 @@ final class Worker {
             update.notFoundCount = 0
             update.submittedNow = true
             guard try store.transition(claim, to: .submitted, update: update, reason: "exchange has no such order; resending with the same id",
-                                       actor: "engine") else { return }
+                                       actor: actor) else { return }
             try send(claim.with(status: .submitted), adapter: adapter, quantity: quantity, price: price, store: store,
                      credentials: credentials, fingerprint: fingerprint, log: log)
         case .failure(let error):
@@ -409,21 +442,7 @@ final class Worker {
     }
 
     func openAdapter(_ claim: ClaimedExecution, credentials: CredentialStore, log: Logger) throws -> (any ExchangeAdapter, String)? {
-        guard let (connected, blob) = try credentials.find(userID: claim.userID, exchange: claim.exchange), connected.isValid else { return nil }
-        let plaintext: [UInt8]
-        do {
-            plaintext = try engine.vault.open(blob, userID: claim.userID, exchange: claim.exchange)
-        } catch {
-            log.error("stored credentials failed to open", ["error": .string(error.description)])
-            return nil
-        }
-        let (key, secret) = try SealedCredentials.decode(plaintext)
-        let creds = ExchangeCredentials(apiKey: key, apiSecret: secret)
-        let env = engine.environment, timeout = engine.settings.exchangeTimeout, prod = engine.allowProduction
-        let adapter: any ExchangeAdapter = claim.exchange == "binance"
-            ? BinanceAdapter(baseURL: env.binanceBaseURL, credentials: creds, timeout: timeout, allowProduction: prod)
-            : MEXCAdapter(baseURL: env.mexcBaseURL, credentials: creds, timeout: timeout, allowProduction: prod)
-        return (adapter, connected.fingerprint)
+        try engine.openAdapter(userID: claim.userID, exchange: claim.exchange, credentials: credentials, log: log)
     }
 
     func symbolRules(_ adapter: any ExchangeAdapter, _ claim: ClaimedExecution) throws(ExchangeError) -> SymbolRules {
@@ -456,12 +475,12 @@ final class Worker {
 
 extension ClaimedExecution {
     /// The same claim after a transition this worker made (the attempt fence is unchanged).
-    func with(status: ExecutionStatus) -> ClaimedExecution {
+    public func with(status: ExecutionStatus) -> ClaimedExecution {
         ClaimedExecution(id: id, status: status, attempts: attempts, userID: userID, exchange: exchange, exchangeSymbol: exchangeSymbol,
                          side: side, clientOrderId: clientOrderId, signalRef: signalRef, signalTimestamp: signalTimestamp,
                          requestedQuantity: requestedQuantity, limitPrice: limitPrice, submittedAt: submittedAt,
                          unknownSince: status == .unknown && self.status != .unknown ? Date() : unknownSince,
-                         notFoundCount: status == .unknown && self.status != .unknown ? 0 : notFoundCount, userActive: userActive, tradingEnabled: tradingEnabled,
+                         notFoundCount: status == .unknown && self.status != .unknown ? 0 : notFoundCount, manualRetry: manualRetry, leaseOwner: leaseOwner, userActive: userActive, tradingEnabled: tradingEnabled,
                          riskProfile: riskProfile, positionSizePct: positionSizePct, stopLossPct: stopLossPct, takeProfitPct: takeProfitPct)
     }
 }

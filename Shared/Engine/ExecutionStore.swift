@@ -21,6 +21,10 @@ public struct ClaimedExecution: Sendable {
     /// When it last entered `unknown` (the resend grace counts from here).
     public let unknownSince: Date?
     public let notFoundCount: Int
+    /// A person asked for this retry: the signal's age gate does not apply.
+    public let manualRetry: Bool
+    /// Who holds the lease (the worker's name).
+    public let leaseOwner: String
     // The user, read at claim time (EC-07: a change of heart before sending is honoured).
     public let userActive: Bool
     public let tradingEnabled: Bool
@@ -74,15 +78,17 @@ public struct ExecutionStore {
 
     public init(db: Connection) { self.db = db }
 
-    /// Claims one due execution (of `signal`, or any) in `states`, taking a lease and counting an attempt.
-    /// With `staleAfter`, also one left `submitted`/`partial` for that long (its worker died while sending).
-    public func claim(owner: String, signal: UUID?, states: [ExecutionStatus], staleAfter: TimeInterval? = nil) throws(DatabaseError) -> ClaimedExecution? {
+    /// Claims one due execution (of `signal`, or `execution`, or any) in `states`, taking a lease and counting
+    /// an attempt. With `staleAfter`, also one left `submitted`/`partial` for that long (its worker died while sending).
+    /// `anyTime`: also before its next scheduled attempt (the reconciliation repairing a row it was told about).
+    public func claim(owner: String, signal: UUID?, execution: UUID? = nil, states: [ExecutionStatus],
+                      staleAfter: TimeInterval? = nil, anyTime: Bool = false) throws(DatabaseError) -> ClaimedExecution? {
         let list = "{" + states.map(\.rawValue).joined(separator: ",") + "}"
         guard let row = try db.queryOne("""
             WITH next AS (
                 SELECT id FROM executions
-                WHERE ($2::uuid IS NULL OR signal_id = $2)
-                  AND ((status = ANY($3::text[]) AND next_attempt_at <= now())
+                WHERE ($2::uuid IS NULL OR signal_id = $2) AND ($6::uuid IS NULL OR id = $6)
+                  AND ((status = ANY($3::text[]) AND (next_attempt_at <= now() OR $7::boolean))
                        OR ($5::float8 IS NOT NULL AND status IN ('submitted', 'partial')
                            AND updated_at < now() - make_interval(secs => $5::float8)))
                   AND (lease_expires_at IS NULL OR lease_expires_at < now())
@@ -95,13 +101,13 @@ public struct ExecutionStore {
             )
             SELECT c.id, c.status, c.attempts, c.user_id, c.exchange, c.exchange_symbol, c.side, c.client_order_id,
                    c.requested_quantity::text AS qty, c.limit_price::text AS limit_price, c.submitted_at, c.not_found_count,
-                   c.unknown_since, s.signal_id AS signal_ref, s.timestamp AS signal_ts,
+                   c.unknown_since, c.manual_retry, c.lease_owner, s.signal_id AS signal_ref, s.timestamp AS signal_ts,
                    COALESCE(u.is_active, false) AS is_active, COALESCE(tc.is_enabled, false) AS is_enabled,
                    COALESCE(u.risk_profile, 'conservative') AS risk_profile, COALESCE(u.max_position_size_pct, 0)::text AS pct,
                    COALESCE(tc.stop_loss_pct, 0)::text AS sl, COALESCE(tc.take_profit_pct, 0)::text AS tp
             FROM claimed c JOIN signals s ON s.id = c.signal_id LEFT JOIN users u ON u.id = c.user_id
             LEFT JOIN trading_configs tc ON tc.user_id = c.user_id
-            """, [owner, signal, list, ExecutionStore.leaseSeconds, staleAfter]) else { return nil }
+            """, [owner, signal, list, ExecutionStore.leaseSeconds, staleAfter, execution, anyTime]) else { return nil }
         func dec(_ c: String) throws(DatabaseError) -> Decimal? { try row.optionalString(c).flatMap { Decimal(string: $0) } }
         return ClaimedExecution(
             id: try row.uuid("id"), status: ExecutionStatus(rawValue: try row.string("status")) ?? .pending,
@@ -110,7 +116,7 @@ public struct ExecutionStore {
             clientOrderId: try row.string("client_order_id"), signalRef: try row.string("signal_ref"),
             signalTimestamp: try row.date("signal_ts"), requestedQuantity: try dec("qty"), limitPrice: try dec("limit_price"),
             submittedAt: try row.optionalDate("submitted_at"), unknownSince: try row.optionalDate("unknown_since"),
-            notFoundCount: try row.int("not_found_count"),
+            notFoundCount: try row.int("not_found_count"), manualRetry: try row.bool("manual_retry"), leaseOwner: try row.string("lease_owner"),
             userActive: try row.bool("is_active"), tradingEnabled: try row.bool("is_enabled"),
             riskProfile: RiskProfile(rawValue: try row.string("risk_profile")) ?? .conservative,
             positionSizePct: try dec("pct") ?? 0, stopLossPct: try dec("sl") ?? 0, takeProfitPct: try dec("tp") ?? 0)
@@ -159,18 +165,23 @@ public struct ExecutionStore {
         _ = try db.queryOne(ExecutionStore.updateSQL, ExecutionStore.parameters(claim.id, claim.status, claim.status, claim.attempts, update))
     }
 
-    /// How many times the order was sent (transitions into `submitted`).
+    /// How many times the order was sent (transitions into `submitted`) since its last retry (the job's or a
+    /// person's): each retry gets the same number of sends as the first round.
     public func sendCount(_ id: UUID) throws(DatabaseError) -> Int {
-        try db.queryOne("SELECT count(*)::int AS n FROM execution_events WHERE execution_id = $1 AND to_status = 'submitted'", [id])?.int("n") ?? 0
+        try db.queryOne("""
+            SELECT count(*)::int AS n FROM execution_events v JOIN executions e ON e.id = v.execution_id
+            WHERE v.execution_id = $1 AND v.to_status = 'submitted' AND v.created_at >= COALESCE(e.retried_at, '-infinity')
+            """, [id])?.int("n") ?? 0
     }
 
-    /// All executions of a user for a signal (to tell a partial failure, US-03).
-    public func siblings(signalRef: String, userID: UUID) throws(DatabaseError) -> [(exchange: String, status: ExecutionStatus)] {
+    /// All executions of a user for a signal (to tell a partial failure, US-03); `filled`: some quantity
+    /// executed (an IOC order can end `cancelled` after a partial fill).
+    public func siblings(signalRef: String, userID: UUID) throws(DatabaseError) -> [(exchange: String, status: ExecutionStatus, filled: Bool)] {
         try db.query("""
-            SELECT e.exchange, e.status FROM executions e JOIN signals s ON s.id = e.signal_id
+            SELECT e.exchange, e.status, COALESCE(e.filled_quantity, 0) > 0 AS filled FROM executions e JOIN signals s ON s.id = e.signal_id
             WHERE s.signal_id = $1 AND e.user_id = $2 ORDER BY e.exchange
             """, [signalRef, userID]).map { r throws(DatabaseError) in
-            (try r.string("exchange"), ExecutionStatus(rawValue: try r.string("status")) ?? .pending)
+            (try r.string("exchange"), ExecutionStatus(rawValue: try r.string("status")) ?? .pending, try r.bool("filled"))
         }
     }
 

@@ -20,6 +20,8 @@ public protocol ExchangeAdapter: AnyObject {
     func queryOrder(symbol: String, clientOrderId: String) throws(ExchangeError) -> ExchangeOrder
     func cancelOrder(symbol: String, clientOrderId: String) throws(ExchangeError) -> ExchangeOrder
     func openOrders(symbol: String?) throws(ExchangeError) -> [ExchangeOrder]
+    /// Orders on `symbol`, open and closed, created since `since` (at most 24 h back; the newest 1,000).
+    func allOrders(symbol: String, since: Date) throws(ExchangeError) -> [ExchangeOrder]
     func recentTrades(symbol: String, limit: Int) throws(ExchangeError) -> [AccountTrade]
 }
 

@@ -103,6 +103,15 @@ public final class MEXCAdapter: ExchangeAdapter {
         try Field.order(try client.send("DELETE", "/api/v3/order", [("symbol", symbol), ("origClientOrderId", clientOrderId)], signed: true))
     }
 
+    public func allOrders(symbol: String, since: Date) throws(ExchangeError) -> [ExchangeOrder] {
+        let start = max(since, Date().addingTimeInterval(-86_000))
+        let list = try client.send("GET", "/api/v3/allOrders", [("symbol", symbol), ("startTime", String(Int64(start.timeIntervalSince1970 * 1000))),
+                                                                ("limit", "1000")], signed: true)
+        var orders: [ExchangeOrder] = []
+        for o in list.array ?? [] { orders.append(try Field.order(o)) }
+        return orders
+    }
+
     public func openOrders(symbol: String?) throws(ExchangeError) -> [ExchangeOrder] {
         let list = try client.send("GET", "/api/v3/openOrders", symbol.map { [("symbol", $0)] } ?? [], signed: true)
         var orders: [ExchangeOrder] = []

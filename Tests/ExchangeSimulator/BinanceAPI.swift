@@ -64,6 +64,9 @@ extension SimServer {
                 let open = engine.openOrders(account: c.account!, symbol: c.params["symbol"])
                 return .json(.array(open.map(binanceOrder)))
             },
+            "GET /api/v3/allOrders": Endpoint(weight: fixed(20), security: .read) { [unowned self] c throws(SimError) in
+                .json(.array(try allOrders(c).map(binanceOrder)))
+            },
             "GET /api/v3/myTrades": Endpoint(weight: { $0["orderId"] == nil ? 20 : 5 }, security: .read) { [unowned self] c throws(SimError) in
                 guard let symbol = c.params["symbol"] else { throw missingParameter("symbol") }
                 var list = engine.trades.filter { $0.accountID == c.account!.id && $0.symbol == symbol }

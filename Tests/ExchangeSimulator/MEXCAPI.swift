@@ -53,6 +53,9 @@ extension SimServer {
                 let open = engine.openOrders(account: c.account!, symbol: c.params["symbol"])
                 return .json(.array(open.map(mexcOrder)))
             },
+            "GET /api/v3/allOrders": Endpoint(weight: fixed(10), security: .read) { [unowned self] c throws(SimError) in
+                .json(.array(try allOrders(c).map(mexcOrder)))
+            },
             "GET /api/v3/myTrades": Endpoint(weight: fixed(10), security: .read) { [unowned self] c throws(SimError) in
                 guard let symbol = c.params["symbol"] else { throw missingParameter("symbol") }
                 var list = engine.trades.filter { $0.accountID == c.account!.id && $0.symbol == symbol }

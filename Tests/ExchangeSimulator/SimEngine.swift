@@ -169,6 +169,19 @@ final class SimEngine {
         resting.values.filter { $0.accountID == account.id && (symbol == nil || $0.symbol == symbol) }.sorted { $0.orderId < $1.orderId }
     }
 
+    /// All orders of an account on a symbol (open and closed), ascending: from `fromOrderId` on, else the most
+    /// recent `limit`; optionally within [start, end].
+    func allOrders(account: SimAccount, symbol: String, fromOrderId: Int?, start: Date?, end: Date?, limit: Int) -> [SimOrder] {
+        let mine = orders.filter { (o: SimOrder) -> Bool in
+            guard o.accountID == account.id, o.symbol == symbol else { return false }
+            if let id = fromOrderId, o.orderId < id { return false }
+            if let s = start, o.time < s { return false }
+            if let e = end, o.time > e { return false }
+            return true
+        }.sorted { $0.orderId < $1.orderId }
+        return fromOrderId == nil ? Array(mine.suffix(limit)) : Array(mine.prefix(limit))
+    }
+
     func find(account: SimAccount, symbol: String, orderId: String?, clientOrderId: String?) -> SimOrder? {
         var found: SimOrder?
         if let orderId {

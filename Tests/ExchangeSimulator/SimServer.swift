@@ -237,5 +237,30 @@ final class SimServer {
         }
     }
 
+    /// `GET /api/v3/allOrders` in both dialects: symbol required; startTime/endTime at most 24 h apart on
+    /// Binance (-1127), 7 days on MEXC (default: the last 24 h); limit default 500, max 1000.
+    func allOrders(_ c: Call) throws(SimError) -> [SimOrder] {
+        guard let symbol = c.params["symbol"] else { throw missingParameter("symbol") }
+        guard engine.symbols[symbol] != nil else { throw rejection(.unknownSymbol) }
+        func time(_ name: String) throws(SimError) -> Date? {
+            guard let raw = c.params[name] else { return nil }
+            guard let ms = Int64(raw) else { throw missingParameter(name) }
+            return Date(timeIntervalSince1970: Double(ms) / 1000)
+        }
+        var start = try time("startTime"), end = try time("endTime")
+        if let s = start, let e = end {
+            let span = e.timeIntervalSince(s)
+            if dialect == .binance, span > 86_400 {
+                throw SimError(status: 400, code: -1127, message: "More than 24 hours between startTime and endTime.")
+            }
+            if dialect == .mexc, span > 7 * 86_400 { throw SimError(status: 400, code: 700004, message: "query time range exceeds 7 days") }
+        }
+        if dialect == .mexc, start == nil, end == nil { start = Date().addingTimeInterval(-86_400) }
+        if dialect == .binance, let s = start, end == nil { end = s.addingTimeInterval(86_400) }
+        let limit = min(max(Int(c.params["limit"] ?? "500") ?? 500, 1), 1000)
+        let from = dialect == .binance ? c.params["orderId"].flatMap { Int($0) } : nil
+        return engine.allOrders(account: c.account!, symbol: symbol, fromOrderId: from, start: start, end: end, limit: limit)
+    }
+
     func orderNotFound() -> SimError { SimError(status: 400, code: -2013, message: "Order does not exist.") }
 }

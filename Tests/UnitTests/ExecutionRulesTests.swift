@@ -7,7 +7,8 @@ import Testing
         for (from, to) in [(ExecutionStatus.pending, ExecutionStatus.submitted), (.submitted, .partial), (.partial, .filled),
                            (.submitted, .filled), (.submitted, .rejected), (.pending, .cancelled), (.partial, .cancelled),
                            (.submitted, .unknown), (.unknown, .filled), (.unknown, .submitted), (.failed, .deadLetter),
-                           (.deadLetter, .pending), (.deadLetter, .cancelled), (.submitted, .pending)] {
+                           (.deadLetter, .pending), (.deadLetter, .cancelled), (.submitted, .pending),
+                           (.failed, .unknown), (.deadLetter, .unknown)] {
             #expect(ExecutionStateMachine.canMove(from: from, to: to), "\(from) → \(to)")
         }
     }

@@ -1,0 +1,146 @@
+import Core
+import Database
+import Domain
+import Exchange
+import Foundation
+
+/// The daily Telegram report (seed 004 §4.14), exactly once per UTC day.
+///
+/// The day is the one that just ended by the database clock. A `periodic_runs` row (task, day) is the claim:
+/// the first transaction to insert it also queues the messages (operator + each user with a Telegram chat) in
+/// the outbox; every other copy, on this host or another, conflicts and queues nothing. Delivery is the
+/// outbox sender's (each message once).
+public struct DailyReport {
+    let db: Connection
+    let logger: Logger
+
+    public init(db: Connection, logger: Logger) {
+        self.db = db
+        self.logger = logger
+    }
+
+    /// What `prepare` did.
+    public enum Outcome: Sendable, Equatable {
+        case queued(day: String, messages: Int)
+        case alreadyDone(day: String)
+    }
+
+    public func prepare() throws -> Outcome {
+        try db.transaction { tx -> Outcome in
+            guard let period = try tx.queryOne("""
+                SELECT to_char((now() AT TIME ZONE 'UTC')::date - 1, 'YYYY-MM-DD') AS day,
+                       ((now() AT TIME ZONE 'UTC')::date - 1)::timestamp AT TIME ZONE 'UTC' AS day_start,
+                       ((now() AT TIME ZONE 'UTC')::date)::timestamp AT TIME ZONE 'UTC' AS day_end
+                """) else { throw DatabaseError(kind: .invalidData, message: "no period") }
+            let day = try period.string("day")
+            let start = try period.date("day_start"), end = try period.date("day_end")
+            guard try tx.queryOne("""
+                INSERT INTO periodic_runs (task, period) VALUES ('daily_report', $1) ON CONFLICT DO NOTHING RETURNING period
+                """, [day]) != nil else { return .alreadyDone(day: day) }
+            let metrics = OperationsMetrics(db: tx)
+            let snapshot = try metrics.snapshot()
+            var messages = 0
+            let operatorFigures = try figures(tx, metrics: metrics, from: start, to: end, userID: nil)
+            try ReportQueue.enqueue(on: tx, userID: nil, text: DailyReport.render(day: day, figures: operatorFigures, snapshot: snapshot, forOperator: true),
+                                    dedupeKey: "daily_report:\(day):operator")
+            messages += 1
+            for user in try tx.query("SELECT id FROM users WHERE is_active AND telegram_chat_id IS NOT NULL ORDER BY id") {
+                let id = try user.uuid("id")
+                let f = try figures(tx, metrics: metrics, from: start, to: end, userID: id)
+                try ReportQueue.enqueue(on: tx, userID: id, text: DailyReport.render(day: day, figures: f, snapshot: snapshot, forOperator: false),
+                                        dedupeKey: "daily_report:\(day):\(id.uuidString.lowercased())")
+                messages += 1
+            }
+            try tx.query("UPDATE periodic_runs SET details = $2::jsonb WHERE task = 'daily_report' AND period = $1",
+                         [day, JSONValue.object(["messages": .int(messages)])])
+            return .queued(day: day, messages: messages)
+        }
+    }
+
+    /// A day's figures, for everyone (`userID` nil) or one user.
+    public struct Figures: Sendable {
+        public var pnl = RealizedPnLReport()
+        public var fees: [String: Decimal] = [:]
+        public var signalsReceived = 0
+        public var skips = 0
+        public var deadLettersNew = 0
+        public var deadLettersWaiting = 0
+        public var divergences = 0
+        public var reconciliationRuns = 0
+        public var reconciliationErrors = 0
+        public var executionsFailed = 0
+    }
+
+    func figures(_ tx: Connection, metrics: OperationsMetrics, from: Date, to: Date, userID: UUID?) throws -> Figures {
+        var f = Figures()
+        f.pnl = try metrics.realizedPnL(from: from, to: to, userID: userID)
+        for r in try tx.query("""
+            SELECT fees_currency, sum(fees)::text AS total FROM executions
+            WHERE executed_at >= $1 AND executed_at < $2 AND fees > 0 AND fees_currency IS NOT NULL AND ($3::uuid IS NULL OR user_id = $3::uuid)
+            GROUP BY fees_currency ORDER BY fees_currency
+            """, [from, to, userID]) {
+            f.fees[try r.string("fees_currency")] = Decimal(string: try r.string("total")) ?? 0
+        }
+        if let r = try tx.queryOne("""
+            SELECT (SELECT count(*) FROM signals WHERE received_at >= $1 AND received_at < $2)::int AS signals,
+                   (SELECT count(*) FROM signal_skips WHERE created_at >= $1 AND created_at < $2 AND ($3::uuid IS NULL OR user_id = $3::uuid))::int AS skips,
+                   (SELECT count(*) FROM execution_events v JOIN executions e ON e.id = v.execution_id
+                     WHERE v.to_status = 'dead_letter' AND v.created_at >= $1 AND v.created_at < $2
+                       AND ($3::uuid IS NULL OR e.user_id = $3::uuid))::int AS dl_new,
+                   (SELECT count(*) FROM executions WHERE status = 'dead_letter' AND ($3::uuid IS NULL OR user_id = $3::uuid))::int AS dl_waiting,
+                   (SELECT count(*) FROM executions WHERE status = 'failed' AND updated_at >= $1 AND updated_at < $2
+                       AND ($3::uuid IS NULL OR user_id = $3::uuid))::int AS failed,
+                   (SELECT count(*) FROM reconciliation_divergences WHERE first_seen_at >= $1 AND first_seen_at < $2
+                       AND ($3::uuid IS NULL OR user_id = $3::uuid))::int AS divergences,
+                   (SELECT count(*) FROM reconciliation_runs WHERE created_at >= $1 AND created_at < $2)::int AS runs,
+                   (SELECT count(*) FROM reconciliation_runs WHERE created_at >= $1 AND created_at < $2 AND status = 'error')::int AS run_errors
+            """, [from, to, userID]) {
+            f.signalsReceived = try r.int("signals")
+            f.skips = try r.int("skips")
+            f.deadLettersNew = try r.int("dl_new")
+            f.deadLettersWaiting = try r.int("dl_waiting")
+            f.executionsFailed = try r.int("failed")
+            f.divergences = try r.int("divergences")
+            f.reconciliationRuns = try r.int("runs")
+            f.reconciliationErrors = try r.int("run_errors")
+        }
+        return f
+    }
+
+    /// The message text (plain text; Telegram's limit is far away).
+    public static func render(day: String, figures f: Figures, snapshot: OperationsSnapshot, forOperator: Bool) -> String {
+        func amounts(_ m: [String: Decimal], signed: Bool) -> String {
+            guard !m.isEmpty else { return "none" }
+            return m.keys.sorted().map { k in
+                let v = m[k]!
+                return "\(signed && v > 0 ? "+" : "")\(ExactDecimal.text(v)) \(k)"
+            }.joined(separator: ", ")
+        }
+        var lines = ["SignalBridge daily report \(day) (UTC)\(forOperator ? " — all users" : "")"]
+        lines.append("Realised PnL: \(amounts(f.pnl.byQuoteAsset, signed: true))")
+        lines.append("Trades executed: \(f.pnl.trades) (wins \(f.pnl.wins), losses \(f.pnl.losses))")
+        lines.append("Fees: \(amounts(f.fees, signed: false))")
+        lines.append("Signals: \(f.signalsReceived) received, \(f.skips) skipped")
+        lines.append("Dead-letters: \(f.deadLettersNew) new, \(f.deadLettersWaiting) waiting; failed: \(f.executionsFailed)")
+        if forOperator {
+            lines.append("Reconciliation: \(f.divergences) divergences, \(f.reconciliationRuns) runs (\(f.reconciliationErrors) errors)")
+            lines.append("Kill switch: \(snapshot.killSwitchEngaged ? "ENGAGED (trading halted)" : "released")")
+            lines.append("Health: reconciliation \(snapshot.reconciliationState())"
+                         + (snapshot.lastReconciliationAt.map { " (last run \(Timestamp.iso8601($0)))" } ?? "")
+                         + "; \(snapshot.executionsInFlight) executions in flight; outbox \(snapshot.outboxOpen) waiting")
+        } else {
+            lines.append("Divergences on your orders: \(f.divergences)")
+            lines.append("Trading: \(snapshot.killSwitchEngaged ? "halted by the operator" : "running")")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Queues one report message in the outbox (unique per day and recipient).
+enum ReportQueue {
+    static func enqueue(on db: Connection, userID: UUID?, text: String, dedupeKey: String) throws(DatabaseError) {
+        try db.query("""
+            INSERT INTO notifications (user_id, kind, text, dedupe_key) VALUES ($1, 'daily_report', $2, $3) ON CONFLICT (dedupe_key) DO NOTHING
+            """, [userID, text, dedupeKey])
+    }
+}
