@@ -45,9 +45,11 @@ test: export TRADING_ENABLED = true
 test: export EXCHANGE_TIMEOUT_SECONDS = 3
 test: export ENGINE_STALE_SUBMITTED_SECONDS = 4
 test: export ENGINE_UNKNOWN_GRACE_SECONDS = 1
+test: export LOCAL_CRON = off
 test: deps venv
 	swift build --build-tests
 	swift test --skip-build --skip IntegrationTests
+	cron/test-local-cron.sh
 	@$(STACK) down
 	@$(STACK) up
 	@status=0; \

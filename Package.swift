@@ -15,12 +15,12 @@ let functions: [(name: String, dependencies: [Target.Dependency])] = [
     ("Admin", ["Runtime", "Database", "Domain", "Accounts", "Identity", "Vault"]),
     ("Auth", ["Runtime", "Database", "Domain", "Crypto", "Accounts", "Identity"]),
     ("Connect", ["Runtime", "Database", "Domain", "Accounts", "Identity", "Exchange", "Vault"]),
-    ("Health", ["Runtime", "Database"]),
+    ("Health", ["Runtime", "Database", "Exchange", "HTTPClient", "Operations"]),
     ("Webhook", ["Runtime", "Database", "Crypto", "Domain", "Accounts", "Engine", "Vault"]),
     ("Orders", ["Runtime", "Database", "Accounts", "Identity", "Engine", "Operations"]),
     ("Reconciliation", ["Runtime", "Database", "Identity", "Operations"]),
     // Scheduled (cron/signalbridge.cron): run once and exit.
-    ("Reconcile", ["Core", "Operations"]),
+    ("Reconcile", ["Core", "Database", "Operations"]),
     ("DeadLetterRetry", ["Core", "Database", "Engine", "Operations"]),
     ("DailyReport", ["Core", "Database", "Operations"]),
 ]

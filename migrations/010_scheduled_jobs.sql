@@ -64,9 +64,6 @@ ALTER TABLE notifications
     ADD COLUMN telegram_message_id  BIGINT;
 CREATE INDEX notifications_open ON notifications (next_attempt_at) WHERE closed_at IS NULL;
 
--- A user's own Telegram chat (alerts and the daily report); NULL: none.
-ALTER TABLE users ADD COLUMN telegram_chat_id VARCHAR(64);
-
 -- Once-per-period tasks (daily report): the row is the claim, taken from the database clock.
 CREATE TABLE periodic_runs (
     task         VARCHAR(50) NOT NULL,

@@ -23,13 +23,22 @@ struct AccountHandlers {
     /// risk profile — "Exceeds risk profile limit").
     func updateProfile(_ req: Request) throws -> Response {
         let session = try sessions.require(req)
-        var body = try FieldReader(req, allowed: ["risk_profile", "max_daily_trades", "max_position_size_pct"])
+        var body = try FieldReader(req, allowed: ["risk_profile", "max_daily_trades", "max_position_size_pct", "telegram_chat_id"])
         let profileText = body.string("risk_profile", maxLength: 20)
         let profile = profileText.flatMap(RiskProfile.init(rawValue:))
         if profileText != nil && profile == nil { body.reject("risk_profile", "must be conservative, moderate or aggressive") }
         let trades = body.int("max_daily_trades", range: 1...100)
         let pct = body.decimal("max_position_size_pct", range: Decimal(string: "0.001")!...Decimal(string: "0.1")!, places: 4)
+        // A Telegram chat id: an integer (groups are negative), as a string; null clears it.
+        let clearChat = body.isNull("telegram_chat_id")
+        let chat = body.string("telegram_chat_id", maxLength: 32)
+        if let chat, !AccountHandlers.isChatID(chat) { body.reject("telegram_chat_id", "must be a Telegram chat id (an integer, e.g. \"123456789\")") }
         try body.finish()
+        let setChat = { () throws in if chat != nil || clearChat { try UserStore(db: db).setTelegramChat(id: session.userID, chatID: chat) } }
+        if profile == nil && trades == nil && pct == nil {
+            try setChat()
+            return .json(Render.user(try UserStore(db: db).find(id: session.userID)!))
+        }
         switch session.user.limits.updated(riskProfile: profile, maxDailyTrades: trades, maxPositionSizePct: pct) {
         case .failure(let broken):
             throw APIError.validation(broken.violations.map { FieldProblem($0.field, $0.message) })
@@ -40,8 +49,14 @@ struct AccountHandlers {
                 throw APIError.validation([FieldProblem("risk_profile", RuleViolation.exceedsRiskProfile + ": lower stop_loss_pct first")])
             }
             try UserStore(db: db).updateLimits(id: session.userID, limits)
+            try setChat()
         }
         return .json(Render.user(try UserStore(db: db).find(id: session.userID)!))
+    }
+
+    static func isChatID(_ s: String) -> Bool {
+        let digits = s.hasPrefix("-") ? s.dropFirst() : Substring(s)
+        return !digits.isEmpty && digits.count <= 16 && digits.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     func tradingConfig(_ req: Request) throws -> Response {

@@ -8,5 +8,5 @@ struct SignalBridgeCommand: ParsableCommand {
         commandName: "signalbridge",
         abstract: "Operate a SignalBridge deployment.",
         version: SignalBridgeVersion.current,
-        subcommands: [MigrateCommand.self, StatusCommand.self, UserCommand.self, WebhookKeyCommand.self, KillSwitchCommand.self, VaultCommand.self, EngineCommand.self, TradingCommand.self])
+        subcommands: [MigrateCommand.self, StatusCommand.self, UserCommand.self, WebhookKeyCommand.self, KillSwitchCommand.self, VaultCommand.self, EngineCommand.self, TradingCommand.self, DeadLetterCommand.self, ReconcileCommand.self])
 }

@@ -35,9 +35,8 @@ exit(FunctionRuntime.main(name: "Orders") { logger, config in
         }
     }
 
-    func actor(_ session: UserSession, _ reason: String?) -> String {
-        let who = (session.isAdmin ? "admin:" : "user:") + session.userID.uuidString.lowercased()
-        return reason.map { "\(who) (\($0.prefix(200)))" } ?? who
+    func actor(_ session: UserSession) -> String {
+        (session.isAdmin ? "admin:" : "user:") + session.userID.uuidString.lowercased()
     }
 
     router.get("/v1/orders/dead-letter") { req in
@@ -55,7 +54,7 @@ exit(FunctionRuntime.main(name: "Orders") { logger, config in
         let session = try sessions.require(req)
         let id = try Render.uuid(req, "id")
         let why = try reason(req)
-        switch try queue.retry(id, owner: session.isAdmin ? nil : session.userID, actor: actor(session, why)) {
+        switch try queue.retry(id, owner: session.isAdmin ? nil : session.userID, actor: actor(session), note: why) {
         case .failure(let error): throw refuse(error, "retried")
         case .success:
             logger.warning("dead-letter retried", ["request_id": .string(req.requestID), "execution_id": .string(id.uuidString.lowercased()),
@@ -71,7 +70,7 @@ exit(FunctionRuntime.main(name: "Orders") { logger, config in
         let session = try sessions.require(req)
         let id = try Render.uuid(req, "id")
         let why = try reason(req)
-        switch try queue.cancel(id, owner: session.isAdmin ? nil : session.userID, actor: actor(session, why)) {
+        switch try queue.cancel(id, owner: session.isAdmin ? nil : session.userID, actor: actor(session), note: why) {
         case .failure(let error): throw refuse(error, "cancelled")
         case .success:
             logger.warning("dead-letter cancelled", ["request_id": .string(req.requestID), "execution_id": .string(id.uuidString.lowercased()),

@@ -35,7 +35,9 @@ exit(FunctionRuntime.main(name: "Reconciliation") { logger, config in
         let limit = try Render.limit(req)
         var before: Date?
         if let raw = req.query("before") {
-            guard let d = Timestamp.parse(raw) else { throw APIError.validation([FieldProblem("before", "must be an RFC 3339 timestamp")]) }
+            guard let d = Timestamp.parse(raw), d.timeIntervalSince1970 >= 0 else {
+                throw APIError.validation([FieldProblem("before", "must be an RFC 3339 timestamp from 1970 on")])
+            }
             before = d
         }
         return .json(.array(try store.history(limit: limit, before: before)))

@@ -13,6 +13,8 @@ public struct UserRecord: Sendable, Equatable {
     public let limits: TradingLimits
     public let isActive: Bool
     public let connectedExchanges: [String]
+    /// The user's Telegram chat for alerts and the daily report (nil: none).
+    public let telegramChatID: String?
 }
 
 /// Users: sign-up, look-ups, profile limits, and the operator's changes (tier, deactivation).
@@ -23,7 +25,7 @@ public struct UserStore {
 
     static let columns = """
         u.id, u.email, u.role, u.created_at, u.subscription_tier, u.risk_profile, u.max_daily_trades,
-        u.max_position_size_pct, u.is_active,
+        u.max_position_size_pct, u.is_active, u.telegram_chat_id,
         COALESCE((SELECT json_agg(c.exchange ORDER BY c.exchange) FROM exchange_credentials c
                   WHERE c.user_id = u.id AND c.is_valid)::text, '[]') AS connected_exchanges
         """
@@ -62,6 +64,11 @@ public struct UserStore {
             UPDATE users SET risk_profile = $2, max_daily_trades = $3, max_position_size_pct = $4::numeric, updated_at = now()
             WHERE id = $1
             """, [id, limits.riskProfile.rawValue, limits.maxDailyTrades, "\(limits.maxPositionSizePct)"])
+    }
+
+    /// Sets or clears (nil) the user's Telegram chat id.
+    public func setTelegramChat(id: UUID, chatID: String?) throws(DatabaseError) {
+        try db.query("UPDATE users SET telegram_chat_id = $2, updated_at = now() WHERE id = $1", [id, chatID])
     }
 
     /// Admin listing, newest first, keyset-paginated after the row `after`.
@@ -105,6 +112,6 @@ public struct UserStore {
             limits: TradingLimits(riskProfile: RiskProfile(rawValue: try row.string("risk_profile")) ?? .moderate,
                                   maxDailyTrades: try row.int("max_daily_trades"),
                                   maxPositionSizePct: Decimal(string: try row.string("max_position_size_pct")) ?? 0),
-            isActive: try row.bool("is_active"), connectedExchanges: exchanges)
+            isActive: try row.bool("is_active"), connectedExchanges: exchanges, telegramChatID: try row.optionalString("telegram_chat_id"))
     }
 }

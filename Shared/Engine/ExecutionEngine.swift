@@ -73,7 +73,10 @@ public struct ExecutionEngine: Sendable {
             done.enter()
             let thread = Thread { [self] in
                 let worker = Worker(engine: self, name: "\(ProcessInfo.processInfo.processIdentifier)-\(index)")
-                handled.add(worker.drain(signal: signal, execution: execution, states: resolveOnly ? [.unknown] : [.pending, .unknown]))
+                // A process without TRADING_ENABLED places nothing and cancels nothing (an operator's shell running
+                // `engine sweep` must not cancel the queue): it only resolves outcomes already in flight.
+                let placing = !resolveOnly && settings.tradingEnabled
+                handled.add(worker.drain(signal: signal, execution: execution, states: placing ? [.pending, .unknown] : [.unknown]))
                 done.leave()
             }
             thread.stackSize = 1 << 20

@@ -85,6 +85,7 @@ public enum Render {
             "risk_profile": .string(u.limits.riskProfile.rawValue), "max_daily_trades": .int(u.limits.maxDailyTrades),
             "max_position_size_pct": .double(NSDecimalNumber(decimal: u.limits.maxPositionSizePct).doubleValue),
             "connected_exchanges": .array(u.connectedExchanges.map { .string($0) }), "is_active": .bool(u.isActive),
+            "telegram_chat_id": u.telegramChatID.map(JSONValue.string) ?? .null,
         ]
     }
 

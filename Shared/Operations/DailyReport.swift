@@ -69,6 +69,8 @@ public struct DailyReport {
         public var reconciliationRuns = 0
         public var reconciliationErrors = 0
         public var executionsFailed = 0
+
+        public init() {}
     }
 
     func figures(_ tx: Connection, metrics: OperationsMetrics, from: Date, to: Date, userID: UUID?) throws -> Figures {

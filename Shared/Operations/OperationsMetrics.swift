@@ -19,6 +19,8 @@ public struct OperationsSnapshot: Sendable {
     public var reconciliationRunsByStatus: [String: Int] = [:]
     public var divergencesTotal = 0
 
+    public init() {}
+
     /// `ok` when the last successful run is under `staleAfter` old, `error` when the latest run failed,
     /// `stale` otherwise (also when none ran yet).
     public func reconciliationState(now: Date = Date(), staleAfter: TimeInterval = 180) -> String {
@@ -80,7 +82,7 @@ public struct OperationsMetrics {
     /// Realised PnL of [from, to) for one user (or everyone), FIFO against buys up to 90 days earlier.
     public func realizedPnL(from: Date, to: Date, userID: UUID? = nil) throws(DatabaseError) -> RealizedPnLReport {
         let rows = try db.query("""
-            SELECT e.user_id::text || ':' || e.exchange AS account, e.exchange_symbol, s.symbol, e.side,
+            SELECT e.user_id::text || ':' || e.exchange AS account, COALESCE(e.exchange_symbol, e.symbol) AS exchange_symbol, s.symbol, e.side,
                    e.filled_quantity::text AS qty, e.filled_price::text AS price, e.executed_at
             FROM executions e JOIN signals s ON s.id = e.signal_id
             WHERE e.filled_quantity > 0 AND e.filled_price IS NOT NULL AND e.executed_at IS NOT NULL

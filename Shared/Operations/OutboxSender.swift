@@ -51,13 +51,13 @@ public struct OutboxSender {
         """
 
     static let closeSQL = """
-        UPDATE notifications SET closed_at = now(), outcome = $2, sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE NULL END,
-               chat_id = $3, telegram_message_id = $4, last_error = $5, lease_until = NULL
+        UPDATE notifications SET closed_at = now(), outcome = $2::varchar, sent_at = CASE WHEN $2::varchar = 'sent' THEN now() ELSE NULL END,
+               chat_id = $3::varchar, telegram_message_id = $4::bigint, last_error = $5::text, lease_until = NULL
         WHERE id = $1 AND closed_at IS NULL
         """
 
     static let postponeSQL = """
-        UPDATE notifications SET next_attempt_at = now() + make_interval(secs => $2::float8), last_error = $3, lease_until = NULL
+        UPDATE notifications SET next_attempt_at = now() + make_interval(secs => $2::float8), last_error = $3::text, lease_until = NULL
         WHERE id = $1 AND closed_at IS NULL
         """
 

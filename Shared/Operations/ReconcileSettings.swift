@@ -29,7 +29,7 @@ public struct ReconcileSettings: Sendable {
         ReconcileSettings(
             missingGrace: TimeInterval(try config.int("RECONCILE_MISSING_GRACE_SECONDS", default: 120, range: 0...86_400)),
             lookback: TimeInterval(try config.int("RECONCILE_LOOKBACK_HOURS", default: 24, range: 1...24)) * 3600,
-            maxDuration: TimeInterval(try config.int("RECONCILE_MAX_SECONDS", default: 45, range: 5...600)),
+            maxDuration: TimeInterval(try config.int("RECONCILE_MAX_SECONDS", default: 45, range: 5...100)),  // nginx waits 120 s for POST /run
             weightBudget: ["binance": try config.int("RECONCILE_WEIGHT_BUDGET_BINANCE", default: 2400, range: 50...6000),
                            "mexc": try config.int("RECONCILE_WEIGHT_BUDGET_MEXC", default: 1200, range: 25...3000)])
     }

@@ -95,6 +95,8 @@ public struct Reconciler {
                 continue
             }
             exchanges.insert(account.exchange)
+            // Charged before the calls: failed requests cost the exchange's weight too.
+            run.weightUsed[account.exchange, default: 0] += cost
             let log = logger.with(["user_id": .string(account.userID.uuidString.lowercased()), "exchange": .string(account.exchange)])
             do {
                 try reconcile(account, run: &run, store: store, db: db, log: log)
@@ -104,6 +106,10 @@ public struct Reconciler {
                 run.actions.append(["account": .string("\(account.userID.uuidString.lowercased()):\(account.exchange)"),
                                     "error": .string(String(describing: error))])
                 if case .rateLimited = error { halted.insert(account.exchange) }
+                if case .invalidCredentials = error {
+                    // As for the engine (EC-04): the key is marked invalid and the user told, once.
+                    _ = try? CredentialStore(db: db).markInvalid(userID: account.userID, exchange: account.exchange, reason: "Invalid API credentials")
+                }
                 if case .unavailable = error { halted.insert(account.exchange) }
                 log.warning("account not reconciled", ["error": .string(String(describing: error))])
             }
@@ -123,12 +129,16 @@ public struct Reconciler {
                                fingerprint: fingerprint, address: nil, userAgent: "reconcile")
         func spend(_ w: Int) throws(ExchangeError) {
             run.weightUsed[account.exchange, default: 0] += w
+            try checkReported()
+        }
+        /// The exchange's own count (Binance's X-MBX-USED-WEIGHT-1M) wins over ours: other processes share the address.
+        func checkReported() throws(ExchangeError) {
             if let reported = adapter.usage.usedWeight1m, reported > settings.reportedWeightCeiling[account.exchange, default: Int.max] {
                 throw ExchangeError.rateLimited(retryAfterSeconds: nil, banned: false)
             }
         }
         let balances = try adapter.balances()
-        try spend(ReconcileCost.account(exchange: account.exchange, symbols: 0))
+        try checkReported()
         let held = balances.filter { $0.free + $0.locked > 0 }
         run.positionsSynced += held.count
         run.balances["\(account.userID.uuidString.lowercased()):\(account.exchange)"] =
@@ -138,7 +148,7 @@ public struct Reconciler {
         for symbol in account.symbols {
             let all = try adapter.allOrders(symbol: symbol, since: since)
             let open = try adapter.openOrders(symbol: symbol)
-            try spend(ReconcileCost.account(exchange: account.exchange, symbols: 1) - ReconcileCost.account(exchange: account.exchange, symbols: 0))
+            try checkReported()
             var onExchange: [String: ExchangeOrder] = [:]
             for order in all + open {   // open last: the fresher view of a live order
                 if let id = order.clientOrderId, id.hasPrefix(signalBridgeClientOrderPrefix) { onExchange[id] = order }

@@ -53,8 +53,9 @@ public enum OrderActionError: Error, Equatable, Sendable {
 /// backoff while their signal is fresh; after `maxRetries` (or once the signal is stale) they move to
 /// `dead_letter` with an alert and wait for a person (`retry`: back to the queue once; `cancel`: final).
 ///
-/// An execution that was ever sent goes back through `unknown`, never straight to `pending`: an order may
-/// exist on the exchange, and the engine asks before it resends anything.
+/// An execution whose outcome was ever unknown (a lost response, a worker lost while sending) goes back through
+/// `unknown`, never straight to `pending`: an order may exist on the exchange, and the engine asks before it
+/// resends anything. One the exchange answered with an error has no order and goes back to `pending`.
 public struct RetryQueue {
     let db: Connection
     let settings: RetrySettings
@@ -94,7 +95,7 @@ public struct RetryQueue {
             let sent = try row.bool("sent")
             let n = try row.int("retries") + 1
             if try move(id, from: .failed, to: sent ? .unknown : .pending, retries: 1,
-                        reason: "automatic retry \(n) of \(settings.maxRetries)\(sent ? " (sent before: asking the exchange first)" : "")", actor: actor) {
+                        reason: "automatic retry \(n) of \(settings.maxRetries)\(sent ? " (its outcome was unknown once: asking the exchange first)" : "")", actor: actor) {
                 moved.append(id)
             }
         }
@@ -112,24 +113,26 @@ public struct RetryQueue {
 
     /// A person's retry: dead_letter → the queue once more (the signal's age gate does not apply). `owner` nil:
     /// the operator (any execution).
-    public func retry(_ id: UUID, owner: UUID?, actor: String) throws -> Result<UUID, OrderActionError> {
+    /// `note`: the person's reason, recorded in the event.
+    public func retry(_ id: UUID, owner: UUID?, actor: String, note: String? = nil) throws -> Result<UUID, OrderActionError> {
         guard let row = try db.queryOne(RetryQueue.findSQL, [id, owner]) else { return .failure(.notFound) }
         let status = try row.string("status")
         guard status == ExecutionStatus.deadLetter.rawValue else { return .failure(.notDeadLetter(status: status)) }
         let sent = try row.bool("sent")
         guard try move(id, from: .deadLetter, to: sent ? .unknown : .pending, manual: true,
-                       reason: "manual retry\(sent ? " (sent before: asking the exchange first)" : "")", actor: actor) else {
+                       reason: "manual retry\(sent ? " (its outcome was unknown once: asking the exchange first)" : "")\(note.map { ": \($0)" } ?? "")",
+                       actor: String(actor.prefix(50))) else {
             return .failure(.notDeadLetter(status: try db.queryOne(RetryQueue.findSQL, [id, owner])?.string("status") ?? "unknown"))
         }
         return .success(id)
     }
 
     /// A person's cancel: dead_letter → cancelled, final.
-    public func cancel(_ id: UUID, owner: UUID?, actor: String) throws -> Result<UUID, OrderActionError> {
+    public func cancel(_ id: UUID, owner: UUID?, actor: String, note: String? = nil) throws -> Result<UUID, OrderActionError> {
         guard let row = try db.queryOne(RetryQueue.findSQL, [id, owner]) else { return .failure(.notFound) }
         let status = try row.string("status")
         guard status == ExecutionStatus.deadLetter.rawValue else { return .failure(.notDeadLetter(status: status)) }
-        guard try move(id, from: .deadLetter, to: .cancelled, reason: "cancelled by hand", actor: actor,
+        guard try move(id, from: .deadLetter, to: .cancelled, reason: "cancelled by hand\(note.map { ": \($0)" } ?? "")", actor: String(actor.prefix(50)),
                        errorMessage: "Cancelled from the dead-letter queue") else {
             return .failure(.notDeadLetter(status: try db.queryOne(RetryQueue.findSQL, [id, owner])?.string("status") ?? "unknown"))
         }
@@ -173,7 +176,7 @@ public struct RetryQueue {
         """
 
     static let exhaustedSQL = """
-        SELECT e.id, e.side, e.exchange, e.exchange_symbol, e.retries,
+        SELECT e.id, e.side, e.exchange, COALESCE(e.exchange_symbol, e.symbol) AS exchange_symbol, e.retries,
                (NOT e.manual_retry AND s.timestamp <= now() - make_interval(secs => $1::float8)) AS expired
         FROM executions e JOIN signals s ON s.id = e.signal_id
         WHERE e.status = 'failed' AND (e.lease_expires_at IS NULL OR e.lease_expires_at < now())
@@ -185,7 +188,7 @@ public struct RetryQueue {
     /// from its id (stable across runs, so executions that failed together spread out).
     static let dueSQL = """
         SELECT e.id, e.retries,
-               EXISTS (SELECT 1 FROM execution_events v WHERE v.execution_id = e.id AND v.to_status = 'submitted') AS sent
+               EXISTS (SELECT 1 FROM execution_events v WHERE v.execution_id = e.id AND v.to_status = 'unknown') AS sent
         FROM executions e JOIN signals s ON s.id = e.signal_id
         WHERE e.status = 'failed' AND e.retries < $2::int
           AND (e.manual_retry OR s.timestamp > now() - make_interval(secs => $1::float8))
@@ -196,14 +199,14 @@ public struct RetryQueue {
         """
 
     static let listSQL = """
-        SELECT e.id, e.user_id, s.signal_id AS signal_ref, e.exchange, e.exchange_symbol, e.side, e.retries, e.error_message, e.updated_at
+        SELECT e.id, e.user_id, s.signal_id AS signal_ref, e.exchange, COALESCE(e.exchange_symbol, e.symbol) AS exchange_symbol, e.side, e.retries, e.error_message, e.updated_at
         FROM executions e JOIN signals s ON s.id = e.signal_id
         WHERE e.status = 'dead_letter' AND ($1::uuid IS NULL OR e.user_id = $1::uuid)
         ORDER BY e.updated_at, e.id LIMIT $2
         """
 
     static let findSQL = """
-        SELECT e.status, EXISTS (SELECT 1 FROM execution_events v WHERE v.execution_id = e.id AND v.to_status = 'submitted') AS sent
+        SELECT e.status, EXISTS (SELECT 1 FROM execution_events v WHERE v.execution_id = e.id AND v.to_status = 'unknown') AS sent
         FROM executions e WHERE e.id = $1::uuid AND ($2::uuid IS NULL OR e.user_id = $2::uuid)
         """
 }

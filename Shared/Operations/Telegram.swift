@@ -55,12 +55,24 @@ public final class TelegramClient {
 
     public init(settings: TelegramSettings) { self.settings = settings }
 
-    /// Texts longer than Telegram's limit (4096 characters) are cut with a marker rather than refused.
+    /// Texts longer than Telegram's limit (4096 UTF-16 code units, as Telegram counts) are cut with a marker
+    /// rather than refused; never inside a character.
     public static let maxLength = 4096
 
+    public static func fitted(_ text: String) -> String {
+        guard text.utf16.count > maxLength else { return text }
+        var out = "", used = 0
+        for ch in text {
+            let n = String(ch).utf16.count
+            if used + n > maxLength - 2 { break }
+            out.append(ch)
+            used += n
+        }
+        return out + " …"
+    }
+
     public func sendMessage(chatID: String, text: String) -> TelegramOutcome {
-        var body = text
-        if body.count > TelegramClient.maxLength { body = String(body.prefix(TelegramClient.maxLength - 2)) + " …" }
+        let body = TelegramClient.fitted(text)
         let payload: JSONValue = ["chat_id": .string(chatID), "text": .string(body), "disable_web_page_preview": .bool(true)]
         let reply: HTTPResponse
         switch call("sendMessage", payload) {

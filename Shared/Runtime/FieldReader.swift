@@ -20,6 +20,9 @@ public struct FieldReader {
 
     public func has(_ key: String) -> Bool { object[key] != nil }
 
+    /// The field is present and JSON `null` (a request to clear it).
+    public func isNull(_ key: String) -> Bool { object[key] == .null }
+
     public mutating func string(_ key: String, required: Bool = false, maxLength: Int = 256) -> String? {
         guard let v = present(key, required: required) else { return nil }
         guard case .string(let s) = v else { return fail(key, "must be a string") }

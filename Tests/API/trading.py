@@ -1,6 +1,7 @@
 """Shared set-up for the webhook and engine tests: a released kill switch, a webhook key, traders with
 simulator accounts, signals, and waiting (bounded) for the webhook's after-response work to settle."""
 import datetime
+import json
 import os
 import secrets
 import subprocess
@@ -121,3 +122,32 @@ def sweep_until_settled(trader, count, timeout=20):
         sweep()
         time.sleep(0.3)
     return trader.executions()
+
+
+TELEGRAM = os.environ.get("TELEGRAM_URL", "http://127.0.0.1:9103")
+OPERATOR_CHAT = os.environ.get("TELEGRAM_OPERATOR_CHAT_ID", "100001")
+
+
+def job(name, *args, check=True, **env):
+    """Runs a scheduled function once (`stack.sh job <Name>`: the cron environment), with extra variables."""
+    full = dict(os.environ)
+    full.update({k: str(v) for k, v in env.items()})
+    out = subprocess.run([os.environ["SIGNALBRIDGE_STACK"], "job", name, *args], capture_output=True, text=True, env=full, timeout=180)
+    if check:
+        assert out.returncode == 0, out.stdout + out.stderr
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1]) if lines else {"returncode": out.returncode, "stdout": out.stdout, "stderr": out.stderr}
+
+
+def telegram_messages(chat_id=None):
+    params = {"chat_id": chat_id} if chat_id is not None else {}
+    return requests.get(TELEGRAM + "/_fake/messages", params=params, timeout=10).json()
+
+
+def telegram_reset():
+    requests.delete(TELEGRAM + "/_fake/messages", timeout=10)
+
+
+def telegram_fault(**body):
+    r = requests.post(TELEGRAM + "/_fake/faults", json=body, timeout=10)
+    assert r.status_code == 200, r.text

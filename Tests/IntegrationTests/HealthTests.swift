@@ -8,9 +8,11 @@ extension Integration {
             let response = try Stack.request("GET", "/v1/health")
             #expect(response.status == 200)
             let body = try Stack.json(response)
-            #expect(body["status"] == "healthy")
+            // Healthy, or degraded when no reconciliation ran in the last 3 minutes (tests drive the jobs themselves).
+            #expect(body["status"] == "healthy" || body["status"] == "degraded")
             #expect(body["version"] == .string(SignalBridgeVersion.current))
-            #expect(body["components"] == ["database": "ok"])
+            #expect(body["components"]?["database"] == "ok")
+            #expect(body["components"]?["binance"] == "ok" && body["components"]?["mexc"] == "ok")
             guard case .object(let checks)? = body["checks"], case .object(let db)? = checks["database"],
                   case .double(let latency)? = db["latency_ms"] else {
                 Issue.record("no database latency in \(body)")

@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # The local stack behind `make run`, `make up`, `make down` and `make test`: a private PostgreSQL cluster,
-# every function under spawn-fcgi, and nginx on 127.0.0.1. All state lives in .local/ (git-ignored).
+# every HTTP function under spawn-fcgi, nginx on 127.0.0.1, the fake Telegram Bot API and a local cron runner
+# for the scheduled functions of cron/signalbridge.cron. All state lives in .local/ (git-ignored).
 #
 #   stack.sh up        start whatever is not running (a second `up` is harmless), wait for /v1/health
 #   stack.sh down      stop everything this stack started
 #   stack.sh run       up, then stay in the foreground showing the logs until Ctrl-C, then down
 #   stack.sh status    what runs where
 #   stack.sh pg-stop | pg-start    stop/start only PostgreSQL (used by the tests)
+#   stack.sh job <Name> [args…]    run one scheduled function once, now, as cron would (environment
+#                      $RUN/jobs.env plus the caller's RETRY_BACKOFF_SECONDS, RECONCILE_MISSING_GRACE_SECONDS,
+#                      RECONCILE_LOOKBACK_HOURS, TELEGRAM_TIMEOUT_SECONDS when set); prints its stdout and
+#                      stderr and exits with its status
 #
 # Environment: CONFIG (release|debug, default release), HTTP_PORT (8080), PG_PORT (55432),
-# SIM_BINANCE_PORT (9101), SIM_MEXC_PORT (9102),
-# FUNCTION_PROCESSES (2), SIGNALBRIDGE_STATE_DIR (.local).
+# SIM_BINANCE_PORT (9101), SIM_MEXC_PORT (9102), TELEGRAM_PORT (9103, the fake Telegram),
+# FUNCTION_PROCESSES (2), SIGNALBRIDGE_STATE_DIR (.local), LOCAL_CRON (on; off: no cron runner, the tests run
+# the jobs with `job`), TELEGRAM_API_BASE (unset: the fake Telegram; set: that server is used and no fake is
+# started, with TELEGRAM_BOT_TOKEN_FILE if given), TELEGRAM_OPERATOR_CHAT_ID (100001).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -20,13 +27,30 @@ HTTP_PORT=${HTTP_PORT:-8080}
 PG_PORT=${PG_PORT:-55432}
 SIM_BINANCE_PORT=${SIM_BINANCE_PORT:-9101}
 SIM_MEXC_PORT=${SIM_MEXC_PORT:-9102}
+TELEGRAM_PORT=${TELEGRAM_PORT:-9103}
 FUNCTION_PROCESSES=${FUNCTION_PROCESSES:-2}
+LOCAL_CRON=${LOCAL_CRON:-on}
 SERVICE_USER=signalbridge
 RUN=$STATE/run
 LOG=$STATE/log
 SECRETS=$STATE/secrets
 PGDATA=$STATE/pgdata
 PGSOCK=$RUN/pg
+CRONTAB=$ROOT/cron/signalbridge.cron
+FAKE_TELEGRAM_PY=$ROOT/Tests/FakeTelegram/fake_telegram.py
+# Telegram: the fake on TELEGRAM_PORT with the stack's own token, unless the caller names a server of its own.
+if [ -n "${TELEGRAM_API_BASE:-}" ]; then
+  FAKE_TELEGRAM=off
+  TG_API_BASE=$TELEGRAM_API_BASE
+  TG_TOKEN_FILE=${TELEGRAM_BOT_TOKEN_FILE:-$SECRETS/telegram.token}
+else
+  FAKE_TELEGRAM=on
+  TG_API_BASE=http://127.0.0.1:$TELEGRAM_PORT
+  TG_TOKEN_FILE=$SECRETS/telegram.token
+fi
+TG_CHAT_ID=${TELEGRAM_OPERATOR_CHAT_ID:-100001}
+# Passed to the functions and the jobs only when set in the caller's environment (their defaults are the code's).
+PASS_THROUGH_VARS=(RETRY_BACKOFF_SECONDS RECONCILE_MISSING_GRACE_SECONDS RECONCILE_LOOKBACK_HOURS TELEGRAM_TIMEOUT_SECONDS)
 
 say() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
@@ -36,6 +60,23 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 # Runs a command as the unprivileged service user (PostgreSQL refuses root; functions never need it).
 as_service() {
   if is_root; then runuser -u "$SERVICE_USER" -- "$@"; else "$@"; fi
+}
+
+# For `( exec_daemon … ) &`: replaces the subshell with the command (no process in between, so `$!` is its
+# pid) in a session of its own (Ctrl-C on `run` reaches only this script, whose trap stops it). AS=service runs
+# it as the service user when root.
+exec_daemon() { # service|self command…
+  local as=$1
+  shift
+  if [ "$as" = service ] && is_root; then
+    exec setsid setpriv --reuid="$SERVICE_USER" --regid="$SERVICE_USER" --init-groups -- "$@"
+  fi
+  exec setsid "$@"
+}
+
+# A value as one word of sh, for the KEY=value lines of jobs.env.
+shq() {
+  if [[ $1 =~ ^[A-Za-z0-9_./:@%+=,-]+$ ]]; then printf '%s' "$1"; else printf "'%s'" "${1//\'/\'\\\'\'}"; fi
 }
 
 # The newest PostgreSQL whose server binaries are installed (a client-only version may sit beside it).
@@ -56,12 +97,30 @@ bin_dir() {
   echo "$dir"
 }
 
-# Executable function targets: every folder of Functions/ except the operator CLI.
+# The scheduled functions: the job names of cron/signalbridge.cron, read with local-cron.sh's own parser.
+cron_job_names() {
+  (
+    LOCAL_CRON_SOURCE_ONLY=1
+    # shellcheck source=cron/local-cron.sh
+    . "$ROOT/cron/local-cron.sh"
+    cron_parse "$CRONTAB"
+    for entry in ${LC_ENTRIES[@]+"${LC_ENTRIES[@]}"}; do
+      IFS=$'\t' read -r _ _ cmd <<<"$entry"
+      cron_job_name "$cmd"
+    done
+  ) | sort -u
+}
+
+# HTTP function targets (spawn-fcgi): every folder of Functions/ except the operator CLI and the scheduled
+# functions, which cron runs.
 function_names() {
-  local d
+  local d jobs
+  jobs=" $(cron_job_names | tr '\n' ' ') "
   for d in "$ROOT"/Functions/*/; do
     d=$(basename "$d")
-    [ "$d" = CLI ] || echo "$d"
+    [ "$d" = CLI ] && continue
+    [[ $jobs == *" $d "* ]] && continue
+    echo "$d"
   done
 }
 
@@ -171,6 +230,48 @@ migrate() {
     "$BIN/signalbridge" migrate --dir "$ROOT/migrations" | sed 's/^/[migrate] /' >&2
 }
 
+# ---------------------------------------------------------------- environment of functions and jobs
+
+# The bot token of the fake Telegram (same shape as a real one: bot id, colon, 35 characters).
+telegram_secret() {
+  [ -s "$SECRETS/telegram.token" ] || (umask 027 && printf '%s:%s\n' "$((0x$(openssl rand -hex 4) + 1000000000))" \
+    "$(openssl rand -base64 33 | tr '+/' '-_' | cut -c1-35)" >"$SECRETS/telegram.token")
+  if is_root; then chgrp "$SERVICE_USER" "$SECRETS/telegram.token"; fi
+}
+
+# SERVICE_ENV: what every function and every job gets (start_function adds LOG_FILE; jobs log to stderr).
+service_env() {
+  local v
+  SERVICE_ENV=(
+    DATABASE_URL_FILE="$SECRETS/app.url" JWT_SECRET_FILE="$SECRETS/jwt.secret"
+    SIGNALBRIDGE_MASTER_KEYS_FILE="$SECRETS/master.keys" EXCHANGE_ENV=simulator
+    TRADING_ENABLED="${TRADING_ENABLED:-false}" EXCHANGE_TIMEOUT_SECONDS="${EXCHANGE_TIMEOUT_SECONDS:-10}"
+    ENGINE_STALE_SUBMITTED_SECONDS="${ENGINE_STALE_SUBMITTED_SECONDS:-30}" SIGNAL_MAX_AGE_SECONDS="${SIGNAL_MAX_AGE_SECONDS:-300}"
+    ENGINE_UNKNOWN_GRACE_SECONDS="${ENGINE_UNKNOWN_GRACE_SECONDS:-15}"
+    SIM_BINANCE_PORT="$SIM_BINANCE_PORT" SIM_MEXC_PORT="$SIM_MEXC_PORT"
+    PASSWORD_SCRYPT_LOG_N="${PASSWORD_SCRYPT_LOG_N:-15}"
+    TELEGRAM_API_BASE="$TG_API_BASE" TELEGRAM_BOT_TOKEN_FILE="$TG_TOKEN_FILE" TELEGRAM_OPERATOR_CHAT_ID="$TG_CHAT_ID"
+    LOG_LEVEL="${LOG_LEVEL:-info}"
+  )
+  for v in "${PASS_THROUGH_VARS[@]}"; do
+    if [ -n "${!v:-}" ]; then SERVICE_ENV+=("$v=${!v}"); fi
+  done
+}
+
+# $RUN/jobs.env: SERVICE_ENV as KEY=value lines for cron/run-job (local cron runner and `job`). Replaced
+# atomically; mode 0640, group of the service user when root.
+write_jobs_env() {
+  local tmp kv
+  tmp=$(mktemp "$RUN/.jobs.env.XXXXXX")
+  {
+    echo "# Environment of the scheduled functions (cron/run-job), written by Tests/Stack/stack.sh up."
+    for kv in "${SERVICE_ENV[@]}"; do printf '%s=%s\n' "${kv%%=*}" "$(shq "${kv#*=}")"; done
+  } >"$tmp"
+  chmod 640 "$tmp"
+  if is_root; then chgrp "$SERVICE_USER" "$tmp"; fi
+  mv -f "$tmp" "$RUN/jobs.env"
+}
+
 # ---------------------------------------------------------------- functions (spawn-fcgi)
 
 # A pid counts as alive unless it is gone or a zombie (in containers PID 1 may never reap orphans).
@@ -199,15 +300,7 @@ start_function() { # name binary processes [VAR=value …]
   rm -f "$sock"
   local owner=()
   if is_root; then owner=(-u "$SERVICE_USER" -g "$SERVICE_USER" -U "$SERVICE_USER" -G nogroup -M 0660); else owner=(-M 0600); fi
-  env -i PATH=/usr/bin:/bin LANG=C.UTF-8 \
-    DATABASE_URL_FILE="$SECRETS/app.url" JWT_SECRET_FILE="$SECRETS/jwt.secret" \
-    SIGNALBRIDGE_MASTER_KEYS_FILE="$SECRETS/master.keys" EXCHANGE_ENV=simulator \
-    TRADING_ENABLED="${TRADING_ENABLED:-false}" EXCHANGE_TIMEOUT_SECONDS="${EXCHANGE_TIMEOUT_SECONDS:-10}" \
-    ENGINE_STALE_SUBMITTED_SECONDS="${ENGINE_STALE_SUBMITTED_SECONDS:-30}" SIGNAL_MAX_AGE_SECONDS="${SIGNAL_MAX_AGE_SECONDS:-300}" \
-    ENGINE_UNKNOWN_GRACE_SECONDS="${ENGINE_UNKNOWN_GRACE_SECONDS:-15}" \
-    SIM_BINANCE_PORT="$SIM_BINANCE_PORT" SIM_MEXC_PORT="$SIM_MEXC_PORT" \
-    PASSWORD_SCRYPT_LOG_N="${PASSWORD_SCRYPT_LOG_N:-15}" \
-    LOG_FILE="$LOG/$(lower "$name").log" LOG_LEVEL="${LOG_LEVEL:-info}" "$@" \
+  env -i PATH=/usr/bin:/bin LANG=C.UTF-8 "${SERVICE_ENV[@]}" LOG_FILE="$LOG/$(lower "$name").log" "$@" \
     spawn-fcgi -s "$sock" -F "$processes" -P "$pidfile" "${owner[@]}" -- "$binary" >/dev/null ||
     die "spawn-fcgi could not start $name"
 }
@@ -241,15 +334,76 @@ functions_start() {
   start_function sim-mexc "$BIN/ExchangeSimulator" 1 SIM_DIALECT=mexc LOG_LEVEL=warning
 }
 
+# Pid files in $RUN that are not spawn-fcgi functions.
+not_a_function() {
+  case $(basename "$1" .pid) in nginx | fake-telegram | local-cron) return 0 ;; *) return 1 ;; esac
+}
+
 functions_stop() {
   local f
   for f in "$RUN"/*.pid; do
     [ -e "$f" ] || continue
-    [ "$(basename "$f")" = nginx.pid ] && continue
+    not_a_function "$f" && continue
     stop_pidfile "$f"
     rm -f "${f%.pid}.sock"
   done
 }
+
+# ---------------------------------------------------------------- fake Telegram (Tests/FakeTelegram)
+
+telegram_start() {
+  local pidfile=$RUN/fake-telegram.pid i
+  [ "$FAKE_TELEGRAM" = on ] || return 0
+  # Running and neither the fake nor its token changed since: leave it (and its inbox) alone.
+  if pids_alive "$pidfile" && ! [ "$FAKE_TELEGRAM_PY" -nt "$pidfile" ] && ! [ "$SECRETS/telegram.token" -nt "$pidfile" ]; then
+    return 0
+  fi
+  stop_pidfile "$pidfile"
+  if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$TELEGRAM_PORT "; then
+    die "port $TELEGRAM_PORT is taken by another program (set TELEGRAM_PORT, or TELEGRAM_API_BASE for a server of your own)"
+  fi
+  say "starting the fake Telegram Bot API on 127.0.0.1:$TELEGRAM_PORT"
+  (exec_daemon service env -i PATH=/usr/bin:/bin LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 \
+    python3 "$FAKE_TELEGRAM_PY" --host 127.0.0.1 --port "$TELEGRAM_PORT" --token-file "$SECRETS/telegram.token" \
+    --record "$LOG/fake-telegram.jsonl" --echo) </dev/null >>"$LOG/fake-telegram.log" 2>&1 &
+  echo $! >"$pidfile"
+  for i in $(seq 1 100); do
+    if curl -s --max-time 1 "http://127.0.0.1:$TELEGRAM_PORT/_fake/faults" 2>/dev/null | grep -q delay_seconds; then return 0; fi
+    pids_alive "$pidfile" || break
+    sleep 0.05
+  done
+  tail -n 20 "$LOG/fake-telegram.log" >&2
+  stop_pidfile "$pidfile"
+  die "the fake Telegram did not start (log $LOG/fake-telegram.log)"
+}
+
+telegram_stop() { stop_pidfile "$RUN/fake-telegram.pid"; }
+
+# ---------------------------------------------------------------- local cron runner (cron/local-cron.sh)
+
+# (Re)started on every `up`, so that it runs the binaries of this build with this jobs.env; stopped when
+# LOCAL_CRON=off. It runs as root like cron, and each entry as its crontab user (the service user).
+cron_start() {
+  local pidfile=$RUN/local-cron.pid name pid i
+  stop_pidfile "$pidfile"
+  [ "$LOCAL_CRON" = off ] && return 0
+  # Created now so that `run` follows them from the start.
+  for name in $(cron_job_names); do as_service touch "$LOG/$(lower "$name").log"; done
+  say "starting the local cron runner (cron/signalbridge.cron, UTC)"
+  (exec_daemon self env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 LOCAL_CRON_VERBOSE="${LOCAL_CRON_VERBOSE:-0}" \
+    "$ROOT/cron/local-cron.sh" --pidfile "$pidfile" --env-file "$RUN/jobs.env" --bin-dir "$BIN" --log-dir "$LOG") \
+    </dev/null >>"$LOG/local-cron.log" 2>&1 &
+  pid=$!
+  for i in $(seq 1 100); do
+    [ "$(cat "$pidfile" 2>/dev/null)" = "$pid" ] && return 0
+    alive "$pid" || break
+    sleep 0.05
+  done
+  tail -n 20 "$LOG/local-cron.log" >&2
+  die "the local cron runner did not start (log $LOG/local-cron.log)"
+}
+
+cron_stop() { stop_pidfile "$RUN/local-cron.pid"; }
 
 # ---------------------------------------------------------------- nginx
 
@@ -324,6 +478,10 @@ TRADING_ENABLED=${TRADING_ENABLED:-false}
 APP_DATABASE_URL_FILE=$SECRETS/app.url
 SIM_BINANCE_URL=http://127.0.0.1:$SIM_BINANCE_PORT
 SIM_MEXC_URL=http://127.0.0.1:$SIM_MEXC_PORT
+TELEGRAM_URL=$TG_API_BASE
+TELEGRAM_BOT_TOKEN_FILE=$TG_TOKEN_FILE
+TELEGRAM_OPERATOR_CHAT_ID=$TG_CHAT_ID
+SIGNALBRIDGE_JOBS_ENV=$RUN/jobs.env
 HTTP_PORT=$HTTP_PORT
 PG_PORT=$PG_PORT
 CONFIG=$CONFIG
@@ -332,21 +490,50 @@ EOF
 
 cmd_up() {
   BIN=$(bin_dir)
+  [ -r "$CRONTAB" ] || die "$CRONTAB is missing"
   ensure_layout
   pg_start
   db_setup
+  telegram_secret
   migrate
+  service_env
+  write_jobs_env
+  telegram_start
   functions_start
   nginx_start
   write_env
   wait_healthy
+  cron_start
   cmd_status
 }
 
 cmd_down() {
+  cron_stop
   nginx_stop
   functions_stop
+  telegram_stop
   pg_stop
+}
+
+# Runs $BIN/<Name> once through cron/run-job, as the service user, with $RUN/jobs.env and the caller's
+# pass-through variables; its stdout and stderr are ours, its exit status is ours.
+cmd_job() {
+  local name=${1:-} bin="" v rc=0 sets=()
+  [ -n "$name" ] || die "usage: $0 job <Name> [args…]"
+  [[ $name =~ ^[A-Za-z][A-Za-z0-9_-]*$ ]] || die "not a job name: $name"
+  shift
+  [ -r "$RUN/jobs.env" ] || die "$RUN/jobs.env is missing: start the stack first ($0 up)"
+  # The build the stack runs (written by `up`), so no `swift build` on every call.
+  [ -r "$STATE/stack.env" ] && bin=$(sed -n 's/^SIGNALBRIDGE_BIN_DIR=//p' "$STATE/stack.env")
+  [ -n "$bin" ] || bin=${SIGNALBRIDGE_BIN_DIR:-}
+  [ -n "$bin" ] || bin=$(bin_dir)
+  [ -x "$bin/$name" ] || die "no executable $bin/$name (is $name a target of Package.swift, and built?)"
+  for v in "${PASS_THROUGH_VARS[@]}"; do
+    if [ -n "${!v:-}" ]; then sets+=(--set "$v=${!v}"); fi
+  done
+  as_service env -i PATH=/usr/bin:/bin LANG=C.UTF-8 \
+    "$ROOT/cron/run-job" ${sets[@]+"${sets[@]}"} "$RUN/jobs.env" "$bin" "$name" "$@" || rc=$?
+  exit $rc
 }
 
 cmd_status() {
@@ -356,7 +543,7 @@ cmd_status() {
   for f in "$RUN"/*.pid; do
     [ -e "$f" ] || continue
     name=$(basename "$f" .pid)
-    [ "$name" = nginx ] && continue
+    not_a_function "$f" && continue
     if pids_alive "$f"; then
       echo "  $(printf '%-10s' "$name")  $(grep -c . "$f") process(es) on $RUN/$name.sock  (log $LOG/$name.log)"
     else
@@ -368,6 +555,22 @@ cmd_status() {
     echo "  simulator   Binance http://127.0.0.1:$SIM_BINANCE_PORT, MEXC http://127.0.0.1:$SIM_MEXC_PORT  (control API under /_sim/)"
   else
     echo "  nginx       stopped"
+  fi
+  if pids_alive "$RUN/fake-telegram.pid"; then
+    echo "  telegram    fake Bot API http://127.0.0.1:$TELEGRAM_PORT, operator chat $TG_CHAT_ID  (inbox: curl -s 127.0.0.1:$TELEGRAM_PORT/_fake/messages)"
+  elif [ -e "$RUN/fake-telegram.pid" ]; then
+    echo "  telegram    fake Bot API NOT RUNNING  (log $LOG/fake-telegram.log)"
+  elif [ "$FAKE_TELEGRAM" = off ]; then
+    echo "  telegram    $TG_API_BASE (TELEGRAM_API_BASE; no fake started)"
+  else
+    echo "  telegram    stopped"
+  fi
+  if pids_alive "$RUN/local-cron.pid"; then
+    echo "  cron        $(cron_job_names | tr '\n' ' ')(cron/signalbridge.cron, UTC; logs $LOG/<job>.log, $LOG/local-cron.log)"
+  elif [ -e "$RUN/local-cron.pid" ]; then
+    echo "  cron        NOT RUNNING  (log $LOG/local-cron.log)"
+  else
+    echo "  cron        off  (run a job now: $0 job <Name>)"
   fi
 }
 
@@ -391,5 +594,6 @@ case "${1:-}" in
   status) cmd_status ;;
   pg-stop) pg_stop ;;
   pg-start) pg_start ;;
-  *) echo "usage: $0 up|down|run|status|pg-stop|pg-start" >&2; exit 2 ;;
+  job) shift; cmd_job "$@" ;;
+  *) echo "usage: $0 up|down|run|status|pg-stop|pg-start|job <Name> [args…]" >&2; exit 2 ;;
 esac
