@@ -19,6 +19,7 @@ let functions: [(name: String, dependencies: [Target.Dependency])] = [
     ("Webhook", ["Runtime", "Database", "Crypto", "Domain", "Accounts", "Engine", "Vault"]),
     ("Orders", ["Runtime", "Database", "Accounts", "Identity", "Engine", "Operations"]),
     ("Reconciliation", ["Runtime", "Database", "Identity", "Operations"]),
+    ("History", ["Runtime", "Database", "Domain", "Accounts", "Identity"]),
     // Scheduled (cron/signalbridge.cron): run once and exit.
     ("Reconcile", ["Core", "Database", "Operations"]),
     ("DeadLetterRetry", ["Core", "Database", "Engine", "Operations"]),

@@ -87,7 +87,7 @@ public struct ActivityStore {
             "id": .string(try r.uuid("id").uuidString.lowercased()), "request_id": .string(try r.string("request_id")),
             "signal_id": .string(try r.string("signal_ref")), "exchange": .string(try r.string("exchange")),
             "symbol": .string(try r.string("symbol")), "side": .string(try r.string("side")),
-            "order_type": .string(try r.string("order_type")), "requested_quantity": .string(try r.string("requested_quantity")),
+            "order_type": .string(try r.string("order_type")), "requested_quantity": try r.optionalString("requested_quantity").map(JSONValue.string) ?? .null,
             "exchange_order_id": try opt("exchange_order_id"), "status": .string(try r.string("status")),
             "filled_quantity": try opt("filled_quantity"), "filled_price": try opt("filled_price"), "fees": try opt("fees"),
             "fees_currency": try opt("fees_currency"),

@@ -100,7 +100,15 @@ public struct FunctionRuntime {
             }
             let out = req.pointee.out
             FunctionRuntime.write(Array(response.wireHead(requestID: requestID).utf8), to: out)
-            if !response.body.isEmpty { FunctionRuntime.write(response.body, to: out) }
+            if let writer = response.bodyWriter {
+                if !streamBody(writer, requestID: requestID, chunk: { FunctionRuntime.write($0, to: out) }) {
+                    // Cut the connection before FCGX_Finish_r can send the end-of-request record: nginx then
+                    // ends the client's response unfinished rather than as a complete (but short) body.
+                    _ = shutdown(req.pointee.ipcFd, Int32(SHUT_RDWR))
+                }
+            } else if !response.body.isEmpty {
+                FunctionRuntime.write(response.body, to: out)
+            }
             FCGX_Finish_r(req)
             runAfterResponse(response, requestID: requestID)
         }
@@ -114,8 +122,35 @@ public struct FunctionRuntime {
         var bytes = Array(response.wireHead(requestID: requestID).utf8)
         bytes += response.body
         FileHandle.standardOutput.write(Data(bytes))
+        if let writer = response.bodyWriter {
+            _ = streamBody(writer, requestID: requestID) { chunk in
+                FileHandle.standardOutput.write(Data(chunk))
+                return true
+            }
+        }
         runAfterResponse(response, requestID: requestID)
         return 0
+    }
+
+    /// Runs a streamed response's writer after the head was sent; `chunk` sends bytes and says whether the
+    /// connection took them. False when the body could not be finished (logged here: the status is already sent).
+    private func streamBody(_ writer: Response.BodyWriter, requestID: String, chunk: ([UInt8]) -> Bool) -> Bool {
+        do {
+            try withoutActuallyEscaping(chunk) { send in
+                try writer { bytes in
+                    guard send(bytes) else { throw ResponseStreamClosed() }
+                }
+            }
+            return true
+        } catch is ResponseStreamClosed {
+            logger.info("connection closed during a streamed response", ["request_id": .string(requestID)])
+            return false
+        } catch {
+            logger.error("streamed response failed after its head was sent", [
+                "request_id": .string(requestID), "error": .string(String(describing: error)),
+            ])
+            return false
+        }
     }
 
     private func runAfterResponse(_ response: Response, requestID: String) {
@@ -232,10 +267,13 @@ public struct FunctionRuntime {
         return ok ? buffer : nil
     }
 
-    static func write(_ bytes: [UInt8], to stream: UnsafeMutablePointer<FCGX_Stream>?) {
-        bytes.withUnsafeBufferPointer { buf in
+    /// Sends bytes on a FastCGI stream; false when the connection did not take them (nginx went away).
+    @discardableResult
+    static func write(_ bytes: [UInt8], to stream: UnsafeMutablePointer<FCGX_Stream>?) -> Bool {
+        guard !bytes.isEmpty else { return true }
+        return bytes.withUnsafeBufferPointer { buf in
             buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) {
-                _ = FCGX_PutStr($0, Int32(buf.count), stream)
+                FCGX_PutStr($0, Int32(buf.count), stream) == Int32(buf.count)
             }
         }
     }

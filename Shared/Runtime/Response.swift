@@ -9,6 +9,16 @@ public struct Response {
     /// Runs after the response has been flushed to nginx and the connection closed (e.g. order submission
     /// after a webhook acknowledgment). Its failures are logged, never sent.
     public var afterResponse: (() throws -> Void)?
+    /// A streamed body, for responses too large to hold in memory (the history CSV export); `body` is then
+    /// ignored. The runtime calls it once the head has been written, with `write`, which sends one chunk and
+    /// throws `ResponseStreamClosed` when the connection is gone (so the writer can stop). The status and
+    /// headers are already sent by then: whatever the writer throws is logged and the connection is cut without
+    /// FastCGI's end-of-request record, so nginx ends the client's response unfinished (no last chunk) instead
+    /// of passing a truncated body off as complete. Check everything that can fail early before returning.
+    public var bodyWriter: BodyWriter?
+
+    /// Writes a streamed body chunk by chunk with the `write` it is given.
+    public typealias BodyWriter = (_ write: ([UInt8]) throws -> Void) throws -> Void
 
     public init(status: Int = 200, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status
@@ -38,6 +48,13 @@ public struct Response {
         return Response(status: error.status, headers: headers, body: Array(error.body(requestID: requestID).utf8))
     }
 
+    /// A streamed response: the head now, the body from `writer` after it (see `bodyWriter`).
+    public static func streamed(status: Int = 200, headers: [(name: String, value: String)], writer: @escaping BodyWriter) -> Response {
+        var response = Response(status: status, headers: headers)
+        response.bodyWriter = writer
+        return response
+    }
+
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
@@ -50,12 +67,17 @@ public struct Response {
             if name.lowercased() == "content-type" { hasContentType = true }
             head += "\(name): \(HTTPStatus.headerSafe(value))\r\n"
         }
-        if !hasContentType && !body.isEmpty { head += "Content-Type: application/octet-stream\r\n" }
+        if !hasContentType && (!body.isEmpty || bodyWriter != nil) { head += "Content-Type: application/octet-stream\r\n" }
         head += "X-Request-ID: \(requestID)\r\n"
         if header("Cache-Control") == nil { head += "Cache-Control: no-store\r\n" }
         head += "\r\n"
         return head
     }
+}
+
+/// Thrown by a streamed response's `write` when the connection to nginx is gone (the client went away).
+public struct ResponseStreamClosed: Error, Sendable {
+    public init() {}
 }
 
 /// Reason phrases and header hygiene.

@@ -21,6 +21,7 @@ def test_every_route_is_described():
         ("get", "/v1/executions/{id}"), ("get", "/v1/admin/users"), ("patch", "/v1/admin/users/{id}"),
         ("get", "/v1/admin/webhook-keys"), ("post", "/v1/admin/webhook-keys"), ("delete", "/v1/admin/webhook-keys/{id}"),
         ("get", "/v1/admin/kill-switch"), ("put", "/v1/admin/kill-switch"), ("get", "/v1/openapi.yaml"),
+        ("get", "/v1/history"), ("get", "/v1/history.csv"),
     }
     described = {(m, p) for p, ops in paths.items() for m in ops if m in {"get", "post", "put", "patch", "delete"}}
     assert expected <= described, expected - described

@@ -42,7 +42,29 @@ wh_line=$(grep '^BENCH' <<<"$wh")
 echo "[bench] fan-out: 1,000 users x 2 exchanges" >&2
 fan=$(BENCH_WEBHOOK_KEY=$key .local/venv/bin/python Tests/Bench/fanout.py 1000)
 
+echo "[bench] nginx static return 200, 16 connections" >&2
+st=$(wrk -t2 -c16 -d"${DURATION}s" --latency "$SIGNALBRIDGE_BASE_URL/_bench/static")
+st_rps=$(awk '/Requests\/sec/ {print $2}' <<<"$st")
+st_p99=$(awk '$1 == "99%" {print $2}' <<<"$st")
+
+echo "[bench] cold start (exec to first response) and RSS per process" >&2
+cold_activity=$(.local/venv/bin/python Tests/Bench/coldstart.py "$SIGNALBRIDGE_BIN_DIR/Activity" 20 /v1/signals)
+cold_webhook=$(.local/venv/bin/python Tests/Bench/coldstart.py "$SIGNALBRIDGE_BIN_DIR/Webhook" 20 /v1/webhook/signal)
+# Resident memory of every running process of each function, after the loads above (MiB, max over processes).
+rss_rows=""
+for f in "$SIGNALBRIDGE_STATE_DIR"/run/*.pid; do
+  name=$(basename "$f" .pid)
+  [ "$name" = nginx ] && continue
+  max=0; n=0
+  while read -r pid; do
+    kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    n=$((n + 1)); [ "${kb:-0}" -gt "$max" ] && max=$kb
+  done <"$f"
+  rss_rows+="| $name | $n | $(awk -v k="$max" 'BEGIN { printf "%.1f", k / 1024 }') |"$'\n'
+done
+
 ratio=$(awk -v a="$wh_rps" -v b="$pg_tps" 'BEGIN { printf "%.0f", 100 * a / b }')
+static_ratio=$(awk -v a="$wh_rps" -v b="$st_rps" 'BEGIN { printf "%.0f", 100 * a / b }')
 cat >docs/benchmarks.md <<MD
 # Benchmarks
 
@@ -64,6 +86,29 @@ PostgreSQL share the machine, so every figure is a whole-box limit (run-to-run n
 Commands: \`pgbench -n -M prepared -c 16 -j 2 -T $DURATION -f insert.sql\`;
 \`wrk -t2 -c16 -d${DURATION}s -s Tests/Bench/webhook.lua\` (a unique signal_id per request).
 
+## References and the FastCGI hop
+
+| measure | value |
+|---|---|
+| nginx alone, \`return 200\` (no FastCGI), 16 connections | **$st_rps req/s** (p99 $st_p99) |
+| webhook as a share of nginx alone | $static_ratio % |
+
+Command: \`wrk -t2 -c16 -d${DURATION}s --latency /_bench/static\` (a location of the local nginx only).
+
+## Cold start and memory
+
+| measure | value |
+|---|---|
+| Activity: exec → first complete response (CGI one-shot: config, logger, database connection, one query) | $(value "$cold_activity" cold_start_p50_ms) ms p50, $(value "$cold_activity" cold_start_max_ms) ms max (20 runs) |
+| Webhook: exec → first response (config, vault keys, engine set-up, database connection) | $(value "$cold_webhook" cold_start_p50_ms) ms p50, $(value "$cold_webhook" cold_start_max_ms) ms max |
+
+Command: \`Tests/Bench/coldstart.py <binary> 20 <path>\`.
+
+Resident memory per process after the loads above (\`VmRSS\`, largest process of each function):
+
+| process | processes | RSS MiB |
+|---|---|---|
+${rss_rows}
 ## One signal to 1,000 users × 2 exchanges
 
 | measure | value | target |
@@ -101,6 +146,6 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
   checks on the fan-out (the `execution_events` creation rows and their FK double the rows written); batch
   the engine's per-execution statements (budget, audit, transition) and keep one connection per user's
   executions; run the engine for a large fan-out in several processes (claiming is already safe for that).
-- Still to come (issue "Operator experience"): nginx static baseline, cold start and RSS per function.
 MD
-echo "$sim"; echo "pgbench_tps=$pg_tps webhook_rps=$wh_rps ratio=$ratio% $wh_line"; echo "$fan"
+echo "$sim"; echo "pgbench_tps=$pg_tps webhook_rps=$wh_rps ratio=$ratio% static_rps=$st_rps $wh_line"; echo "$fan"
+echo "$cold_activity"; echo "$cold_webhook"
