@@ -56,7 +56,8 @@ for f in "$SIGNALBRIDGE_STATE_DIR"/run/*.pid; do
   name=$(basename "$f" .pid)
   [ "$name" = nginx ] && continue
   max=0; n=0
-  while read -r pid; do
+  while read -r pid || [ -n "$pid" ]; do
+    [ -n "$pid" ] || continue
     kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
     n=$((n + 1)); [ "${kb:-0}" -gt "$max" ] && max=$kb
   done <"$f"
@@ -135,15 +136,19 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
 - **The webhook and fan-out targets are not met yet.** Under the webhook load the two cores are saturated:
   nginx ≈ 30 %, the 8 webhook processes ≈ 90 %, PostgreSQL backends ≈ 90 % (top); inside a webhook process
   perf shows ≈ 43 % kernel (socket I/O on the FastCGI and libpq sockets) and ≈ 28 % Swift runtime (JSON
-  decoding into `JSONValue`, dictionaries). The best figure measured here for a bare Swift decode+insert
+  decoding into \`JSONValue\`, dictionaries). The best figure measured here for a bare Swift decode+insert
   behind nginx was ≈ 7,300 req/s (≈ 40 % of pgbench, ../shared/design/measured-limits.md), so 50 % needs the
   FastCGI hop itself to get cheaper, not only our code.
 - What already moved the numbers: the webhook's work in one statement (7 round trips and 2 commits → 1 and 1):
   1,805 → ~2,700-3,000 req/s; JIT off on every connection (PostgreSQL compiled the fan-out for ~40 ms per
   request); engine transitions in one statement; real threads for the engine's workers (7.2 → 6.1 s);
   byte-level query/header decoding in the runtime (Foundation string bridging was ~30 % of a request).
+- The fan-out statement now also reserves each eligible user's daily-cap slot (one guarded upsert per user in
+  \`daily_trade_counts\`, which closes the concurrent-signal race on the FREE cap): the 1,000-user response went
+  from ~70 ms (before) to ~117 ms (first run after). Cheaper variants to measure: no foreign key on that table
+  (each row's FK check also locks the user row), or reserving only for users whose cap is not unlimited.
 - Next to try: decode the signal with a hand-written parser instead of JSONDecoder → JSONValue; fewer FK
-  checks on the fan-out (the `execution_events` creation rows and their FK double the rows written); batch
+  checks on the fan-out (the \`execution_events\` creation rows and their FK double the rows written); batch
   the engine's per-execution statements (budget, audit, transition) and keep one connection per user's
   executions; run the engine for a large fan-out in several processes (claiming is already safe for that).
 MD
