@@ -5,12 +5,13 @@ STACK   := Tests/Stack/stack.sh
 VENV    := .local/venv
 export CONFIG
 
-.PHONY: help deps build run up down status test venv bench clean
+.PHONY: help deps build run up down status deploy test venv bench clean
 
 help:
 	@echo "make run    install what is missing, build, start everything on 127.0.0.1:8080 (Ctrl-C stops)"
 	@echo "make test   the same set-up (debug build), then every test; leaves nothing running"
 	@echo "make up / make down / make status   the local stack in the background"
+	@echo "make deploy FUNCTION=<Name>   build only that function, install it, replace its processes (no request dropped)"
 	@echo "make bench  benchmarks on a release build; writes docs/benchmarks.md"
 
 ## Debian packages (apt-get update + install, only what is missing).
@@ -31,6 +32,16 @@ down:
 
 status:
 	@$(STACK) status
+
+## One function (a folder of Functions/ other than CLI): build only its product, install the binary atomically
+## and replace its running processes without dropping a request; the other functions are untouched. A
+## scheduled function is only installed: each cron run execs the installed binary. docs/runbook.md.
+deploy:
+	@case "$(FUNCTION)" in ""|CLI|*[!A-Za-z0-9_-]*) \
+	  echo "usage: make deploy FUNCTION=<Name>   (one of: $$(ls Functions | grep -vx CLI | tr '\n' ' '))" >&2; exit 2 ;; esac; \
+	  [ -d "Functions/$(FUNCTION)" ] || { echo "no function Functions/$(FUNCTION)" >&2; exit 2; }
+	swift build -c $(CONFIG) --product $(FUNCTION)
+	@$(STACK) deploy $(FUNCTION)
 
 ## Python virtual environment for the official-client compatibility tests (Tests/ClientCompat).
 venv: $(VENV)/.installed

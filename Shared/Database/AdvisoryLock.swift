@@ -26,6 +26,14 @@ extension Connection {
         try queryOne("SELECT pg_try_advisory_lock($1::bigint) AS locked", [name.key])?.bool("locked") ?? false
     }
 
+    /// Whether this session (now) holds the session-level lock: false after a silent reconnect.
+    public func holdsAdvisoryLock(_ name: LockName) throws(DatabaseError) -> Bool {
+        try queryOne("""
+            SELECT count(*) > 0 AS held FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+              AND ((classid::bigint << 32) | objid::bigint) = $1::bigint
+            """, [name.key])?.bool("held") ?? false
+    }
+
     /// Waits for a session-level lock.
     public func advisoryLock(_ name: LockName) throws(DatabaseError) {
         try query("SELECT pg_advisory_lock($1::bigint)", [name.key])

@@ -14,6 +14,7 @@ public enum ExecutionStatus: String, Sendable, CaseIterable, Codable {
 /// The legal transitions. Every change is checked here and then written as one guarded UPDATE plus an event.
 ///
 ///     pending   → submitted (sent) | cancelled (trading off, kill switch) | rejected (never sendable) | failed
+///                 | unknown (the reconciliation found an order for it: ask before anything is sent)
 ///     submitted → partial | filled | rejected | cancelled | failed | unknown (response lost)
 ///                 | pending (refused before execution: rate limit, clock, exchange unreachable)
 ///     partial   → filled | cancelled | failed | unknown
@@ -24,7 +25,7 @@ public enum ExecutionStatus: String, Sendable, CaseIterable, Codable {
 ///     dead_letter → pending | unknown (manual retry, as above) | cancelled (manual cancel)
 public enum ExecutionStateMachine {
     static let allowed: [ExecutionStatus: Set<ExecutionStatus>] = [
-        .pending: [.submitted, .cancelled, .rejected, .failed],
+        .pending: [.submitted, .cancelled, .rejected, .failed, .unknown],
         .submitted: [.partial, .filled, .rejected, .cancelled, .failed, .unknown, .pending],
         .partial: [.filled, .cancelled, .failed, .unknown],
         .unknown: [.submitted, .partial, .filled, .cancelled, .rejected, .failed],

@@ -404,7 +404,18 @@ final class Worker {
                 return try store.setNotFoundCount(claim, count, retryIn: windowPassed ? 1 : 5)
             }
             // The order certainly does not exist. A resend is a new order: the same gates as a first send apply.
-            if try !engine.settings.tradingEnabled || killSwitchEngaged() || !claim.userActive || !claim.tradingEnabled {
+            // A process without TRADING_ENABLED leaves the decision to one that places orders.
+            if !engine.settings.tradingEnabled {
+                return try store.reschedule(claim, in: 30, note: "no such order on the exchange; a resend waits for an engine with TRADING_ENABLED")
+            }
+            // Partly filled before it got lost: resending the full quantity would over-buy. A person decides.
+            if claim.filledQuantity > 0 {
+                return try finish(claim, to: .failed, update: note("Partly filled, then lost on the exchange; not resent"),
+                                  reason: "partly filled order missing; no resend", store: store,
+                                  note: Notification(userID: nil, kind: "execution_failed",
+                                                     text: "Execution \(claim.id.uuidString.lowercased()) was partly filled and is no longer found on \(claim.exchange); not resent, needs a person."))
+            }
+            if try killSwitchEngaged() || !claim.userActive || !claim.tradingEnabled {
                 return try finish(claim, to: .cancelled, update: note("Not resent: trading was halted or switched off"),
                                   reason: "resend refused by the gates (EC-07)", store: store, note: nil)
             }
@@ -483,7 +494,7 @@ extension ClaimedExecution {
                          side: side, clientOrderId: clientOrderId, signalRef: signalRef, signalTimestamp: signalTimestamp,
                          requestedQuantity: requestedQuantity, limitPrice: limitPrice, submittedAt: submittedAt,
                          unknownSince: status == .unknown && self.status != .unknown ? Date() : unknownSince,
-                         notFoundCount: status == .unknown && self.status != .unknown ? 0 : notFoundCount, manualRetry: manualRetry, leaseOwner: leaseOwner, userActive: userActive, tradingEnabled: tradingEnabled,
+                         notFoundCount: status == .unknown && self.status != .unknown ? 0 : notFoundCount, manualRetry: manualRetry, leaseOwner: leaseOwner, filledQuantity: filledQuantity, userActive: userActive, tradingEnabled: tradingEnabled,
                          riskProfile: riskProfile, positionSizePct: positionSizePct, stopLossPct: stopLossPct, takeProfitPct: takeProfitPct)
     }
 }

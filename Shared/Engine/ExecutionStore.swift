@@ -25,6 +25,8 @@ public struct ClaimedExecution: Sendable {
     public let manualRetry: Bool
     /// Who holds the lease (the worker's name).
     public let leaseOwner: String
+    /// What executed so far (a partial fill must never be resent in full).
+    public let filledQuantity: Decimal
     // The user, read at claim time (EC-07: a change of heart before sending is honoured).
     public let userActive: Bool
     public let tradingEnabled: Bool
@@ -102,7 +104,8 @@ public struct ExecutionStore {
             SELECT c.id, c.status, c.attempts, c.user_id, c.exchange, COALESCE(c.exchange_symbol, c.symbol) AS exchange_symbol, c.side,
                    COALESCE(c.client_order_id, c.request_id) AS client_order_id,
                    c.requested_quantity::text AS qty, c.limit_price::text AS limit_price, c.submitted_at, c.not_found_count,
-                   c.unknown_since, c.manual_retry, c.lease_owner, s.signal_id AS signal_ref, s.timestamp AS signal_ts,
+                   c.unknown_since, c.manual_retry, c.lease_owner, COALESCE(c.filled_quantity, 0)::text AS filled,
+                   s.signal_id AS signal_ref, s.timestamp AS signal_ts,
                    COALESCE(u.is_active, false) AS is_active, COALESCE(tc.is_enabled, false) AS is_enabled,
                    COALESCE(u.risk_profile, 'conservative') AS risk_profile, COALESCE(u.max_position_size_pct, 0)::text AS pct,
                    COALESCE(tc.stop_loss_pct, 0)::text AS sl, COALESCE(tc.take_profit_pct, 0)::text AS tp
@@ -117,7 +120,7 @@ public struct ExecutionStore {
             clientOrderId: try row.string("client_order_id"), signalRef: try row.string("signal_ref"),
             signalTimestamp: try row.date("signal_ts"), requestedQuantity: try dec("qty"), limitPrice: try dec("limit_price"),
             submittedAt: try row.optionalDate("submitted_at"), unknownSince: try row.optionalDate("unknown_since"),
-            notFoundCount: try row.int("not_found_count"), manualRetry: try row.bool("manual_retry"), leaseOwner: try row.string("lease_owner"),
+            notFoundCount: try row.int("not_found_count"), manualRetry: try row.bool("manual_retry"), leaseOwner: try row.string("lease_owner"), filledQuantity: try dec("filled") ?? 0,
             userActive: try row.bool("is_active"), tradingEnabled: try row.bool("is_enabled"),
             riskProfile: RiskProfile(rawValue: try row.string("risk_profile")) ?? .conservative,
             positionSizePct: try dec("pct") ?? 0, stopLossPct: try dec("sl") ?? 0, takeProfitPct: try dec("tp") ?? 0)

@@ -50,62 +50,83 @@ public struct OutboxSender {
                   (SELECT u.telegram_chat_id FROM users u WHERE u.id = n.user_id) AS user_chat
         """
 
+    /// Right before a send: renew this sender's lease, fenced on its claim (`attempts`). Nothing returned: the
+    /// lease ran out and another sender took the row (it sends it; this one must not).
+    static let renewSQL = """
+        UPDATE notifications SET lease_until = now() + interval '2 minutes'
+        WHERE id = $1 AND attempts = $2 AND closed_at IS NULL RETURNING id
+        """
+
     static let closeSQL = """
         UPDATE notifications SET closed_at = now(), outcome = $2::varchar, sent_at = CASE WHEN $2::varchar = 'sent' THEN now() ELSE NULL END,
                chat_id = $3::varchar, telegram_message_id = $4::bigint, last_error = $5::text, lease_until = NULL
-        WHERE id = $1 AND closed_at IS NULL
+        WHERE id = $1 AND closed_at IS NULL AND attempts = $6
         """
 
     static let postponeSQL = """
         UPDATE notifications SET next_attempt_at = now() + make_interval(secs => $2::float8), last_error = $3::text, lease_until = NULL
-        WHERE id = $1 AND closed_at IS NULL
+        WHERE id = $1 AND closed_at IS NULL AND attempts = $4
         """
 
     /// Sends what is due, at most `limit` rows per pass. Without a bot token nothing is claimed (the rows wait,
     /// then expire): `GET /v1/health` reports Telegram as not configured.
     @discardableResult
-    public func deliver(limit: Int = 500) throws(DatabaseError) -> Summary {
+    public func deliver(limit: Int = 500, batch: Int = 25) throws(DatabaseError) -> Summary {
         var summary = Summary()
         guard telegram.settings.isConfigured else { return summary }
         summary.expired = try db.queryOne(OutboxSender.expireSQL)?.int("n") ?? 0
-        let rows = try db.query(OutboxSender.claimSQL, [limit]).sorted { (try? $0.int64("id")) ?? 0 < (try? $1.int64("id")) ?? 0 }
-        var stopAfter: Int? = nil   // Telegram said "wait": release the rest of this batch
+        var taken = 0
+        // Small batches: a claimed row waits at most a batch of sends, far inside its lease (renewed before each send).
+        while taken < limit {
+            let rows = try db.query(OutboxSender.claimSQL, [min(batch, limit - taken)])
+                .sorted { (try? $0.int64("id")) ?? 0 < (try? $1.int64("id")) ?? 0 }
+            if rows.isEmpty { break }
+            taken += rows.count
+            if try !send(rows, &summary) { break }
+        }
+        if summary != Summary() { logger.info("outbox delivered", ["summary": summary.json]) }
+        return summary
+    }
+
+    /// Sends one claimed batch; false when Telegram asked to wait (the rest of the batch is postponed).
+    func send(_ rows: [Row], _ summary: inout Summary) throws(DatabaseError) -> Bool {
+        var stopAfter: Int? = nil
         for row in rows {
             let id = try row.int64("id")
+            let claim = try row.int("attempts")
             if let wait = stopAfter {
-                try db.query(OutboxSender.postponeSQL, [id, Double(wait), "postponed: Telegram asked to wait"])
+                try db.query(OutboxSender.postponeSQL, [id, Double(wait), "postponed: Telegram asked to wait", claim])
                 continue
             }
             let isOperator = try row.isNull("user_id")
             guard let chat = isOperator ? telegram.settings.operatorChatID : try row.optionalString("user_chat"), !chat.isEmpty else {
                 try db.query(OutboxSender.closeSQL, [id, "no_chat", nil as String?, nil as Int64?,
-                                                     isOperator ? "TELEGRAM_OPERATOR_CHAT_ID is not set" : "the user has no Telegram chat"])
+                                                     isOperator ? "TELEGRAM_OPERATOR_CHAT_ID is not set" : "the user has no Telegram chat", claim])
                 summary.noChat += 1
                 continue
             }
+            guard try db.queryOne(OutboxSender.renewSQL, [id, claim]) != nil else { continue }
             let log = logger.with(["notification_id": .int(Int(id)), "kind": .string(try row.string("kind"))])
             switch telegram.sendMessage(chatID: chat, text: try row.string("text")) {
             case .sent(let messageID):
-                try db.query(OutboxSender.closeSQL, [id, "sent", chat, messageID, nil as String?])
+                try db.query(OutboxSender.closeSQL, [id, "sent", chat, messageID, nil as String?, claim])
                 summary.sent += 1
             case .refused(let why):
                 log.warning("telegram refused a message", ["error": .string(why)])
-                try db.query(OutboxSender.closeSQL, [id, "refused", chat, nil as Int64?, why])
+                try db.query(OutboxSender.closeSQL, [id, "refused", chat, nil as Int64?, why, claim])
                 summary.refused += 1
             case .retryAfter(let seconds):
                 log.warning("telegram rate limit", ["retry_after": .int(seconds)])
-                try db.query(OutboxSender.postponeSQL, [id, Double(seconds), "Telegram: retry after \(seconds) s"])
+                try db.query(OutboxSender.postponeSQL, [id, Double(seconds), "Telegram: retry after \(seconds) s", claim])
                 stopAfter = seconds
                 summary.failed += 1
             case .failed(let why):
-                let attempts = try row.int("attempts")
-                log.warning("telegram send failed", ["error": .string(why), "attempt": .int(attempts)])
-                try db.query(OutboxSender.postponeSQL, [id, min(600, 5 * pow(2, Double(min(attempts, 10)))), why])
+                log.warning("telegram send failed", ["error": .string(why), "attempt": .int(claim)])
+                try db.query(OutboxSender.postponeSQL, [id, min(600, 5 * pow(2, Double(min(claim, 10)))), why, claim])
                 summary.failed += 1
             }
             if pause > 0 { Thread.sleep(forTimeInterval: pause) }
         }
-        if summary != Summary() { logger.info("outbox delivered", ["summary": summary.json]) }
-        return summary
+        return stopAfter == nil
     }
 }

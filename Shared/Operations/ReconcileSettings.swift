@@ -14,6 +14,8 @@ public struct ReconcileSettings: Sendable {
     public var weightBudget: [String: Int]
     /// Above this share of the exchange's own per-minute weight counter, the run stops calling that exchange.
     public var reportedWeightCeiling: [String: Int]
+    /// Weight per 10-second window for exchanges that count that way (MEXC: 500 per 10 s).
+    public var perTenSeconds: [String: Int] = ["mexc": 400]
 
     public init(missingGrace: TimeInterval = 120, lookback: TimeInterval = 86_400, maxDuration: TimeInterval = 45,
                 weightBudget: [String: Int] = ["binance": 2400, "mexc": 1200],
@@ -48,3 +50,10 @@ public enum ReconcileCost {
 
 /// Client order ids SignalBridge generates start with this (Functions/Webhook/Queries.swift).
 public let signalBridgeClientOrderPrefix = "sb"
+
+/// Whether a client order id has exactly the form SignalBridge generates: `sb` + 30 lower-case hex digits.
+public func isSignalBridgeClientOrderId(_ id: String) -> Bool {
+    let u = Array(id.utf8)
+    return u.count == 32 && u[0] == UInt8(ascii: "s") && u[1] == UInt8(ascii: "b")
+        && u[2...].allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+}

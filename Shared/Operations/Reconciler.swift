@@ -6,6 +6,11 @@ import Exchange
 import Foundation
 import Vault
 
+/// The run's advisory-lock session was lost (its connection dropped): another copy may be running now.
+struct ReconcileLockLost: Error, CustomStringConvertible {
+    var description: String { "the reconcile lock's database session was lost; run stopped" }
+}
+
 /// One reconciliation run, as recorded in `reconciliation_runs`.
 public struct ReconcileRun: Sendable {
     public let id: UUID
@@ -56,15 +61,18 @@ public struct Reconciler {
     }
 
     public func run(trigger: String) throws -> Outcome {
+        // The lock lives on a session of its own, used for nothing else: a crash releases it with the connection,
+        // and a dropped session (which a reconnect would silently replace) is noticed before each account.
+        let lock = try Connection(config: config, applicationName: "signalbridge-reconcile-lock", logger: logger)
+        defer { lock.close() }
+        guard try lock.tryAdvisoryLock(.reconcile) else { return .busy }
+        defer { try? lock.advisoryUnlock(.reconcile) }
         let db = try Connection(config: config, applicationName: "signalbridge-reconcile", logger: logger)
         defer { db.close() }
-        // The lock lives as long as this session: a crash releases it with the connection.
-        guard try db.tryAdvisoryLock(.reconcile) else { return .busy }
-        defer { try? db.advisoryUnlock(.reconcile) }
         var run = ReconcileRun(id: UUID(), trigger: trigger, startedAt: Date())
         let store = ReconciliationStore(db: db)
         do {
-            try reconcileAccounts(&run, store: store, db: db)
+            try reconcileAccounts(&run, store: store, db: db, lock: lock)
             // Unknown outcomes and expired leases: the engine's own resolution (query before any resend).
             let resolved = engine.run(signal: nil, resolveOnly: true)
             if resolved > 0 { run.actions.append(["action": "engine resolved unknown or stale executions", "count": .int(resolved)]) }
@@ -82,12 +90,27 @@ public struct Reconciler {
 
     // MARK: accounts
 
-    func reconcileAccounts(_ run: inout ReconcileRun, store: ReconciliationStore, db: Connection) throws {
+    func reconcileAccounts(_ run: inout ReconcileRun, store: ReconciliationStore, db: Connection, lock: Connection) throws {
         let accounts = try store.accountsToCheck(lookback: settings.lookback)
         var halted: Set<String> = []
         var exchanges: Set<String> = []
+        var window: [String: (start: Date, spent: Int)] = [:]
         for account in accounts {
+            guard try lock.holdsAdvisoryLock(.reconcile) else {
+                throw ReconcileLockLost()
+            }
             let cost = ReconcileCost.account(exchange: account.exchange, symbols: account.symbols.count)
+            // MEXC counts 500 per 10 s: pace its share of the budget over 10-second windows.
+            if let perWindow = settings.perTenSeconds[account.exchange] {
+                var w = window[account.exchange] ?? (Date(), 0)
+                if Date().timeIntervalSince(w.start) >= 10 { w = (Date(), 0) }
+                if w.spent + cost > perWindow, Date().timeIntervalSince(run.startedAt) + 10 < settings.maxDuration {
+                    Thread.sleep(forTimeInterval: max(0, 10 - Date().timeIntervalSince(w.start)))
+                    w = (Date(), 0)
+                }
+                w.spent += cost
+                window[account.exchange] = w
+            }
             let spent = run.weightUsed[account.exchange] ?? 0
             if halted.contains(account.exchange) || Date().timeIntervalSince(run.startedAt) > settings.maxDuration
                 || spent + cost > settings.weightBudget[account.exchange, default: 0] {
@@ -102,9 +125,13 @@ public struct Reconciler {
                 try reconcile(account, run: &run, store: store, db: db, log: log)
                 run.accountsChecked += 1
                 try store.markReconciled(userID: account.userID, exchange: account.exchange)
-            } catch let error as ExchangeError {
+            } catch {
+                // One account's trouble never stops the run; it also moves to the back of the rotation.
                 run.actions.append(["account": .string("\(account.userID.uuidString.lowercased()):\(account.exchange)"),
                                     "error": .string(String(describing: error))])
+                try? store.markReconciled(userID: account.userID, exchange: account.exchange)
+                log.warning("account not reconciled", ["error": .string(String(describing: error))])
+                guard let error = error as? ExchangeError else { continue }
                 if case .rateLimited = error { halted.insert(account.exchange) }
                 if case .invalidCredentials = error {
                     // As for the engine (EC-04): the key is marked invalid and the user told, once.
@@ -151,7 +178,7 @@ public struct Reconciler {
             try checkReported()
             var onExchange: [String: ExchangeOrder] = [:]
             for order in all + open {   // open last: the fresher view of a live order
-                if let id = order.clientOrderId, id.hasPrefix(signalBridgeClientOrderPrefix) { onExchange[id] = order }
+                if let id = order.clientOrderId, isSignalBridgeClientOrderId(id) { onExchange[id] = order }
             }
             run.ordersSynced += onExchange.count
             let ours = try store.orders(userID: account.userID, exchange: account.exchange, symbol: symbol, lookback: settings.lookback)
@@ -224,7 +251,10 @@ public struct Reconciler {
             diverge(divergence(sameState ? .fillMismatch : .statusMismatch, "alerted; final in our records, needs a person"),
                     run: &run, store: store)
         case .pending:
-            diverge(divergence(.statusMismatch, "alerted; an order exists for an execution never sent"), run: &run, store: store)
+            // An order exists although we think nothing was sent: never send another; take the exchange's word.
+            let repaired = try repair(row, order, via: .unknown)
+            diverge(divergence(.statusMismatch, repaired ? "repaired: pending → adopted the exchange's state (\(order.status.rawValue))"
+                                                         : "alerted; an order exists for an execution never sent"), run: &run, store: store)
         }
     }
 
@@ -233,7 +263,10 @@ public struct Reconciler {
                                             "sent_at": row.sentAt.map { .string(Timestamp.iso8601($0)) } ?? .null]
         var action: String
         switch row.status {
-        case .submitted, .partial:
+        case .partial:
+            // Something executed: a resend could over-buy; a person decides.
+            action = "alerted; partly filled here, unknown to the exchange: needs a person"
+        case .submitted:
             let moved = try claimAndMove(row, to: .unknown, reason: "reconciliation: the exchange has no such order")
             action = moved ? "moved to unknown: the engine asks again and resends only under its rules (EC-08)" : "left: changed meanwhile"
         case .unknown:

@@ -53,9 +53,9 @@ public enum OrderActionError: Error, Equatable, Sendable {
 /// backoff while their signal is fresh; after `maxRetries` (or once the signal is stale) they move to
 /// `dead_letter` with an alert and wait for a person (`retry`: back to the queue once; `cancel`: final).
 ///
-/// An execution whose outcome was ever unknown (a lost response, a worker lost while sending) goes back through
-/// `unknown`, never straight to `pending`: an order may exist on the exchange, and the engine asks before it
-/// resends anything. One the exchange answered with an error has no order and goes back to `pending`.
+/// An execution that was ever sent goes back through `unknown`, never straight to `pending`: even after an
+/// error answer an order may exist (an unexpected reply is not proof of absence, and Binance accepts a client
+/// order id again once the first order is closed), so the engine asks before it resends anything.
 public struct RetryQueue {
     let db: Connection
     let settings: RetrySettings
@@ -95,7 +95,7 @@ public struct RetryQueue {
             let sent = try row.bool("sent")
             let n = try row.int("retries") + 1
             if try move(id, from: .failed, to: sent ? .unknown : .pending, retries: 1,
-                        reason: "automatic retry \(n) of \(settings.maxRetries)\(sent ? " (its outcome was unknown once: asking the exchange first)" : "")", actor: actor) {
+                        reason: "automatic retry \(n) of \(settings.maxRetries)\(sent ? " (sent before: asking the exchange first)" : "")", actor: actor) {
                 moved.append(id)
             }
         }
@@ -119,8 +119,9 @@ public struct RetryQueue {
         let status = try row.string("status")
         guard status == ExecutionStatus.deadLetter.rawValue else { return .failure(.notDeadLetter(status: status)) }
         let sent = try row.bool("sent")
-        guard try move(id, from: .deadLetter, to: sent ? .unknown : .pending, manual: true,
-                       reason: "manual retry\(sent ? " (its outcome was unknown once: asking the exchange first)" : "")\(note.map { ": \($0)" } ?? "")",
+        // Once: its retries count as used up, so another failure goes straight back to the dead-letter queue.
+        guard try move(id, from: .deadLetter, to: sent ? .unknown : .pending, atLeastRetries: settings.maxRetries, manual: true,
+                       reason: "manual retry\(sent ? " (sent before: asking the exchange first)" : "")\(note.map { ": \($0)" } ?? "")",
                        actor: String(actor.prefix(50))) else {
             return .failure(.notDeadLetter(status: try db.queryOne(RetryQueue.findSQL, [id, owner])?.string("status") ?? "unknown"))
         }
@@ -141,20 +142,21 @@ public struct RetryQueue {
 
     /// A guarded transition of an execution nobody holds a claim on, with its event and notifications, in one
     /// statement. False when its status changed first.
-    func move(_ id: UUID, from: ExecutionStatus, to: ExecutionStatus, retries: Int = 0, manual: Bool? = nil, reason: String, actor: String,
+    func move(_ id: UUID, from: ExecutionStatus, to: ExecutionStatus, retries: Int = 0, atLeastRetries: Int = 0, manual: Bool? = nil,
+              reason: String, actor: String,
               errorMessage: String? = nil, operatorNote: String? = nil, userNote: String? = nil) throws -> Bool {
         try ExecutionStateMachine.check(from: from, to: to)
         let kind: String? = to == .deadLetter ? "dead_letter" : nil
         return try db.queryOne(RetryQueue.moveSQL, [
             id, from.rawValue, to.rawValue, retries, manual, errorMessage, reason, actor,
-            operatorNote.flatMap { _ in kind }, operatorNote, userNote.flatMap { _ in kind }, userNote,
+            operatorNote.flatMap { _ in kind }, operatorNote, userNote.flatMap { _ in kind }, userNote, atLeastRetries,
         ]) != nil
     }
 
     static let moveSQL = """
         WITH moved AS (
             UPDATE executions e SET status = $3::varchar, updated_at = now(), next_attempt_at = now(),
-                retries = e.retries + $4::int,
+                retries = GREATEST(e.retries + $4::int, $13::int),
                 retried_at = CASE WHEN $3::varchar IN ('pending', 'unknown') THEN now() ELSE e.retried_at END,
                 manual_retry = COALESCE($5::boolean, e.manual_retry),
                 not_found_count = CASE WHEN $3::varchar = 'unknown' THEN 0 ELSE e.not_found_count END,
@@ -188,7 +190,7 @@ public struct RetryQueue {
     /// from its id (stable across runs, so executions that failed together spread out).
     static let dueSQL = """
         SELECT e.id, e.retries,
-               EXISTS (SELECT 1 FROM execution_events v WHERE v.execution_id = e.id AND v.to_status = 'unknown') AS sent
+               EXISTS (SELECT 1 FROM execution_events v WHERE v.execution_id = e.id AND v.to_status = 'submitted') AS sent
         FROM executions e JOIN signals s ON s.id = e.signal_id
         WHERE e.status = 'failed' AND e.retries < $2::int
           AND (e.manual_retry OR s.timestamp > now() - make_interval(secs => $1::float8))
@@ -206,7 +208,7 @@ public struct RetryQueue {
         """
 
     static let findSQL = """
-        SELECT e.status, EXISTS (SELECT 1 FROM execution_events v WHERE v.execution_id = e.id AND v.to_status = 'unknown') AS sent
+        SELECT e.status, EXISTS (SELECT 1 FROM execution_events v WHERE v.execution_id = e.id AND v.to_status = 'submitted') AS sent
         FROM executions e WHERE e.id = $1::uuid AND ($2::uuid IS NULL OR e.user_id = $2::uuid)
         """
 }

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  nginx spawn-fcgi libfcgi-dev libpq-dev libssl-dev libcurl4-openssl-dev pkg-config
+  nginx spawn-fcgi libfcgi-dev libfcgi-bin libpq-dev libssl-dev libcurl4-openssl-dev pkg-config
   postgresql postgresql-contrib curl ca-certificates openssl procps iproute2 util-linux python3 python3-venv
 )
 missing=()

@@ -12,12 +12,26 @@
 #                      $RUN/jobs.env plus the caller's RETRY_BACKOFF_SECONDS, RECONCILE_MISSING_GRACE_SECONDS,
 #                      RECONCILE_LOOKBACK_HOURS, TELEGRAM_TIMEOUT_SECONDS when set); prints its stdout and
 #                      stderr and exits with its status
+#   stack.sh deploy <Name> [--binary FILE]    install one function's binary (default: the CONFIG build's) and
+#                      replace its running processes without dropping a request; the other functions are left
+#                      alone. A scheduled function is only installed (every cron run execs the installed one).
+#                      `make deploy FUNCTION=<Name>` builds only that product, then runs this.
+#
+# Binaries run from $STATE/bin, never from the build folder: `up` and `deploy` copy each one to
+# bin/<Name>-<first 12 hex of its SHA-256> (never modified afterwards) and point the symlink bin/<Name> at it
+# with a rename, so a start or a cron run gets the old binary or the new one, never a half-written file.
+# An HTTP function runs as a generation of spawn-fcgi processes on a socket of its own, run/gen/<name>.<gen>.sock,
+# pids in run/gen/<name>.<gen>.pid; run/<name>.sock and run/<name>.pid are symlinks to the generation in
+# service. nginx connects to run/<name>.sock by path for every request, so renaming that symlink sends new
+# requests to a new generation at once, with no nginx reload (docs/runbook.md, "Deploying one function").
 #
 # Environment: CONFIG (release|debug, default release), HTTP_PORT (8080), PG_PORT (55432),
 # SIM_BINANCE_PORT (9101), SIM_MEXC_PORT (9102), TELEGRAM_PORT (9103, the fake Telegram),
 # FUNCTION_PROCESSES (2), SIGNALBRIDGE_STATE_DIR (.local), LOCAL_CRON (on; off: no cron runner, the tests run
 # the jobs with `job`), TELEGRAM_API_BASE (unset: the fake Telegram; set: that server is used and no fake is
-# started, with TELEGRAM_BOT_TOKEN_FILE if given), TELEGRAM_OPERATOR_CHAT_ID (100001).
+# started, with TELEGRAM_BOT_TOKEN_FILE if given), TELEGRAM_OPERATOR_CHAT_ID (100001), DEPLOY_STOP_SECONDS (130:
+# how long a replaced process may take to finish its request before it is killed; nginx's longest
+# fastcgi_read_timeout is 120 s).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -30,8 +44,11 @@ SIM_MEXC_PORT=${SIM_MEXC_PORT:-9102}
 TELEGRAM_PORT=${TELEGRAM_PORT:-9103}
 FUNCTION_PROCESSES=${FUNCTION_PROCESSES:-2}
 LOCAL_CRON=${LOCAL_CRON:-on}
+DEPLOY_STOP_SECONDS=${DEPLOY_STOP_SECONDS:-130}
 SERVICE_USER=signalbridge
+INSTALL=$STATE/bin
 RUN=$STATE/run
+GEN=$RUN/gen
 LOG=$STATE/log
 SECRETS=$STATE/secrets
 PGDATA=$STATE/pgdata
@@ -131,8 +148,8 @@ ensure_layout() {
     say "creating system user $SERVICE_USER"
     useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$SERVICE_USER"
   fi
-  mkdir -p "$STATE" "$RUN" "$LOG" "$SECRETS" "$PGSOCK" "$PGDATA" "$STATE/nginx/tmp"
-  chmod 755 "$STATE" "$RUN"
+  mkdir -p "$STATE" "$RUN" "$GEN" "$LOG" "$SECRETS" "$PGSOCK" "$PGDATA" "$STATE/nginx/tmp" "$INSTALL"
+  chmod 755 "$STATE" "$RUN" "$GEN" "$INSTALL"
   chmod 700 "$SECRETS" "$PGDATA" "$PGSOCK"
   if is_root; then
     chown "$SERVICE_USER": "$PGDATA" "$PGSOCK" "$LOG"
@@ -272,7 +289,61 @@ write_jobs_env() {
   mv -f "$tmp" "$RUN/jobs.env"
 }
 
-# ---------------------------------------------------------------- functions (spawn-fcgi)
+# ---------------------------------------------------------------- installed binaries ($STATE/bin)
+
+# Copies a built executable to $INSTALL/<Name>-<sha256 prefix> (once; that file is never written again) and
+# points $INSTALL/<Name> at it by renaming a new symlink over the old one. Keeps the newest KEEP_VERSIONS
+# versions of each name (for a roll-back: `deploy <Name> --binary $INSTALL/<Name>-<sha>`). Prints the version.
+KEEP_VERSIONS=3
+install_binary() { # file Name
+  local src=$1 name=$2 sha version tmp
+  [ -f "$src" ] && [ -x "$src" ] || die "no executable $src"
+  mkdir -p "$INSTALL"
+  sha=$(sha256sum "$src" | cut -c1-12)
+  version=$name-$sha
+  if [ ! -e "$INSTALL/$version" ]; then
+    tmp=$(mktemp "$INSTALL/.$name.XXXXXX")
+    cp "$src" "$tmp"
+    chmod 755 "$tmp"
+    mv -f "$tmp" "$INSTALL/$version"
+  fi
+  if [ "$(readlink "$INSTALL/$name" 2>/dev/null)" != "$version" ]; then
+    touch "$INSTALL/$version" # its time is when it became current (pruning keeps the newest)
+    ln -sfn "$version" "$INSTALL/.$name.link"
+    mv -T -f "$INSTALL/.$name.link" "$INSTALL/$name"
+  fi
+  prune_versions "$name"
+  echo "$version"
+}
+
+prune_versions() { # Name
+  local name=$1 current f kept=0
+  current=$(readlink "$INSTALL/$name" 2>/dev/null || true)
+  while IFS= read -r f; do
+    if [[ $f =~ ^$name-[0-9a-f]{12}$ ]] && [ "$f" != "$current" ]; then
+      kept=$((kept + 1))
+      if [ $kept -ge "$KEEP_VERSIONS" ]; then rm -f "$INSTALL/$f"; fi
+    fi
+  done < <(ls -1t "$INSTALL" 2>/dev/null)
+}
+
+# Every binary the stack runs, from this build ($BIN): the HTTP functions, the test-only ones and the jobs.
+install_all() {
+  local name
+  for name in $(function_names) Probe ExchangeSimulator $(cron_job_names); do
+    [ -x "$BIN/$name" ] || die "no executable $BIN/$name (run: make build CONFIG=$CONFIG)"
+    install_binary "$BIN/$name" "$name" >/dev/null
+  done
+}
+
+# One `up` or `deploy` at a time changes the functions (fd 9; closed for every long-lived child).
+lock_functions() {
+  exec 9>"$RUN/.functions.lock"
+  flock -w 300 9 || die "another stack.sh up/deploy holds $RUN/.functions.lock"
+}
+unlock_functions() { exec 9>&-; }
+
+# ---------------------------------------------------------------- functions (spawn-fcgi generations)
 
 # A pid counts as alive unless it is gone or a zombie (in containers PID 1 may never reap orphans).
 alive() {
@@ -289,20 +360,121 @@ pids_alive() {
   return 0
 }
 
+pids_of() { # pidfile → PIDS
+  local pid
+  PIDS=()
+  [ -f "$1" ] || return 0
+  while read -r pid || [ -n "$pid" ]; do
+    if [ -n "$pid" ]; then PIDS+=("$pid"); fi
+  done <"$1"
+}
+
+# True when every pid of the file executes the file (resolved path; a removed one reads "… (deleted)").
+runs_binary() { # pidfile binary
+  local want pid
+  want=$(readlink -f "$2") || return 1
+  pids_of "$1"
+  [ ${#PIDS[@]} -gt 0 ] || return 1
+  for pid in "${PIDS[@]}"; do [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$want" ] || return 1; done
+}
+
+# Asks whoever listens on a socket for one FastCGI response (cgi-fcgi, from libfcgi-bin): a GET of a path that
+# no function routes, which a function's router answers with a 404 and nothing else.
+fcgi_answers() { # socket
+  local out
+  out=$(env -i PATH=/usr/bin:/bin REQUEST_METHOD=GET REQUEST_URI=/_stack/ready DOCUMENT_URI=/_stack/ready \
+    QUERY_STRING= SERVER_PROTOCOL=HTTP/1.1 REMOTE_ADDR=127.0.0.1 HTTP_X_REQUEST_ID=stack-ready \
+    timeout 10 cgi-fcgi -bind -connect "$1" </dev/null 2>/dev/null | head -c 64) || true
+  [[ $out == Status:* ]]
+}
+
+# Starts (or replaces) a function: a new generation of processes on a socket of its own; once it answers, the
+# symlinks run/<name>.sock and run/<name>.pid are renamed onto it, and the previous generation is retired
+# (retire_pids). Already running this binary, every process alive: nothing to do (a second `up` is harmless),
+# unless REPLACE=always (deploy).
 start_function() { # name binary processes [VAR=value …]
-  local name=$1 binary=$2 processes=$3 sock pidfile
+  local name binary=$2 processes=$3 gen sock pidfile t0 f pid old_files=() old_pids=()
+  name=$(lower "$1")
   shift 3
-  sock=$RUN/$(lower "$name").sock
-  pidfile=$RUN/$(lower "$name").pid
-  # Running and not rebuilt since: leave it alone (a second `up` is harmless). Rebuilt: replace it.
-  if pids_alive "$pidfile" && ! [ "$binary" -nt "$pidfile" ]; then return 0; fi
-  stop_pidfile "$pidfile"
-  rm -f "$sock"
+  if [ "${REPLACE:-}" != always ] && pids_alive "$RUN/$name.pid" && runs_binary "$RUN/$name.pid" "$binary"; then
+    return 0
+  fi
+  t0=$(date +%s%N)
+  mkdir -p "$GEN"
+  # Every generation there is: the one in service, any left by an interrupted deploy, and the pid file of a
+  # stack started before generations (a plain run/<name>.pid, its socket at run/<name>.sock).
+  if [ -f "$RUN/$name.pid" ] && [ ! -L "$RUN/$name.pid" ]; then cp -f "$RUN/$name.pid" "$GEN/$name.legacy.pid"; fi
+  for f in "$GEN/$name".*.pid; do
+    [ -e "$f" ] || continue
+    old_files+=("$f")
+    pids_of "$f"
+    for pid in ${PIDS[@]+"${PIDS[@]}"}; do
+      if alive "$pid"; then old_pids+=("$pid"); fi
+    done
+  done
+
+  gen=$(date +%s%3N)
+  sock=$GEN/$name.$gen.sock
+  pidfile=$GEN/$name.$gen.pid
+  rm -f "$sock" "$pidfile"
   local owner=()
   if is_root; then owner=(-u "$SERVICE_USER" -g "$SERVICE_USER" -U "$SERVICE_USER" -G nogroup -M 0660); else owner=(-M 0600); fi
-  env -i PATH=/usr/bin:/bin LANG=C.UTF-8 "${SERVICE_ENV[@]}" LOG_FILE="$LOG/$(lower "$name").log" "$@" \
-    spawn-fcgi -s "$sock" -F "$processes" -P "$pidfile" "${owner[@]}" -- "$binary" >/dev/null ||
-    die "spawn-fcgi could not start $name"
+  if ! env -i PATH=/usr/bin:/bin LANG=C.UTF-8 "${SERVICE_ENV[@]}" LOG_FILE="$LOG/$name.log" "$@" \
+    spawn-fcgi -s "$sock" -F "$processes" -P "$pidfile" "${owner[@]}" -- "$binary" >/dev/null 9>&- ||
+    ! fcgi_answers "$sock" || ! pids_alive "$pidfile"; then
+    stop_pidfile "$pidfile"
+    rm -f "$sock"
+    [ ${#old_pids[@]} -eq 0 ] || say "$name: the processes in service (${old_pids[*]}) were left as they were"
+    die "$name did not start from $binary (log $LOG/$name.log)"
+  fi
+
+  ln -sfn "gen/$name.$gen.sock" "$RUN/.$name.sock.new"
+  mv -T -f "$RUN/.$name.sock.new" "$RUN/$name.sock"
+  ln -sfn "gen/$name.$gen.pid" "$RUN/.$name.pid.new"
+  mv -T -f "$RUN/.$name.pid.new" "$RUN/$name.pid"
+
+  [ ${#old_pids[@]} -eq 0 ] || retire_pids "${old_pids[@]}"
+  for f in ${old_files[@]+"${old_files[@]}"}; do rm -f "$f" "${f%.pid}.sock"; done
+  if [ ${#old_pids[@]} -gt 0 ]; then
+    pids_of "$pidfile"
+    say "$name: $(basename "$(readlink -f "$binary")") in service, pids ${PIDS[*]} (were ${old_pids[*]}), in $((($(date +%s%N) - t0) / 1000000)) ms"
+  fi
+}
+
+# Takes processes out of service once nothing can reach their socket any more (run/<name>.sock names another):
+# waits until the accept queue of each of their listening sockets is empty (connections queued before the switch
+# are still served), then TERM. Each process finishes the request in progress and exits 0
+# (Shared/Runtime/FunctionRuntime.swift); libfcgi's accept loop, once it has SIGTERM, does not accept what still
+# waits, and the last process to exit would reset those connections (nginx: 502, the client: 503). TERM is
+# repeated every second, for a process that took it between libfcgi's shutdown check and accept(); KILL only
+# after DEPLOY_STOP_SECONDS.
+retire_pids() { # pid…
+  local pids=("$@") pid ino inodes=() queued i left=()
+  for pid in "${pids[@]}"; do
+    alive "$pid" || continue
+    # fd 0 is the listening socket spawn-fcgi handed over: "socket:[inode]".
+    ino=$(readlink "/proc/$pid/fd/0" 2>/dev/null | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p')
+    if [ -n "$ino" ]; then inodes+=("$ino"); fi
+  done
+  if [ ${#inodes[@]} -gt 0 ]; then
+    sleep 0.2 # a connect() that found the old socket just before the rename has queued by now
+    for i in $(seq 1 $((DEPLOY_STOP_SECONDS * 20))); do
+      # ss: for a listening unix socket Recv-Q is the number of connections waiting to be accepted.
+      queued=$(ss -xlH 2>/dev/null | awk -v list=" ${inodes[*]} " 'index(list, " " $(NF-2) " ") { n += $3 } END { print n + 0 }')
+      [ "$queued" -eq 0 ] && break
+      sleep 0.05
+    done
+  fi
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for i in $(seq 1 $((DEPLOY_STOP_SECONDS * 20))); do
+    left=()
+    for pid in "${pids[@]}"; do alive "$pid" && left+=("$pid"); done
+    [ ${#left[@]} -eq 0 ] && return 0
+    if [ $((i % 20)) -eq 0 ]; then kill -TERM "${left[@]}" 2>/dev/null || true; fi
+    sleep 0.05
+  done
+  say "warning: ${left[*]} still running ${DEPLOY_STOP_SECONDS} s after TERM: KILL"
+  kill -KILL "${left[@]}" 2>/dev/null || true
 }
 
 # TERM every pid in the file, wait (bounded) for them to exit, then remove the file.
@@ -324,14 +496,14 @@ stop_pidfile() {
 functions_start() {
   local name
   for name in $(function_names); do
-    start_function "$name" "$BIN/$name" "$FUNCTION_PROCESSES"
+    start_function "$name" "$INSTALL/$name" "$FUNCTION_PROCESSES"
   done
   # The test-only probe function (Tests/Probe), routed under /_probe/ by the local nginx only.
-  start_function Probe "$BIN/Probe" 2
+  start_function Probe "$INSTALL/Probe" 2
   # The exchange simulator: state is in memory, so exactly one process per dialect.
   # Per-request log lines are off (LOG_LEVEL=warning): with nginx's access log they cost ~15 % of order throughput.
-  start_function sim-binance "$BIN/ExchangeSimulator" 1 SIM_DIALECT=binance LOG_LEVEL=warning
-  start_function sim-mexc "$BIN/ExchangeSimulator" 1 SIM_DIALECT=mexc LOG_LEVEL=warning
+  start_function sim-binance "$INSTALL/ExchangeSimulator" 1 SIM_DIALECT=binance LOG_LEVEL=warning
+  start_function sim-mexc "$INSTALL/ExchangeSimulator" 1 SIM_DIALECT=mexc LOG_LEVEL=warning
 }
 
 # Pid files in $RUN that are not spawn-fcgi functions.
@@ -339,13 +511,15 @@ not_a_function() {
   case $(basename "$1" .pid) in nginx | fake-telegram | local-cron) return 0 ;; *) return 1 ;; esac
 }
 
+# Every generation, the links to the ones in service (and the pid files and sockets of a stack started before
+# generations).
 functions_stop() {
   local f
-  for f in "$RUN"/*.pid; do
-    [ -e "$f" ] || continue
+  for f in "$RUN"/*.pid "$GEN"/*.pid; do
+    [ -e "$f" ] || [ -L "$f" ] || continue
     not_a_function "$f" && continue
     stop_pidfile "$f"
-    rm -f "${f%.pid}.sock"
+    rm -f "$f" "${f%.pid}.sock"
   done
 }
 
@@ -381,8 +555,9 @@ telegram_stop() { stop_pidfile "$RUN/fake-telegram.pid"; }
 
 # ---------------------------------------------------------------- local cron runner (cron/local-cron.sh)
 
-# (Re)started on every `up`, so that it runs the binaries of this build with this jobs.env; stopped when
-# LOCAL_CRON=off. It runs as root like cron, and each entry as its crontab user (the service user).
+# (Re)started on every `up`, so that it runs with this jobs.env; stopped when LOCAL_CRON=off. Each run execs the
+# installed binary ($INSTALL/<Name>, a symlink), so a deploy needs no restart. It runs as root like cron, and
+# each entry as its crontab user (the service user).
 cron_start() {
   local pidfile=$RUN/local-cron.pid name pid i
   stop_pidfile "$pidfile"
@@ -391,7 +566,7 @@ cron_start() {
   for name in $(cron_job_names); do as_service touch "$LOG/$(lower "$name").log"; done
   say "starting the local cron runner (cron/signalbridge.cron, UTC)"
   (exec_daemon self env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 LOCAL_CRON_VERBOSE="${LOCAL_CRON_VERBOSE:-0}" \
-    "$ROOT/cron/local-cron.sh" --pidfile "$pidfile" --env-file "$RUN/jobs.env" --bin-dir "$BIN" --log-dir "$LOG") \
+    "$ROOT/cron/local-cron.sh" --pidfile "$pidfile" --env-file "$RUN/jobs.env" --bin-dir "$INSTALL" --log-dir "$LOG") \
     </dev/null >>"$LOG/local-cron.log" 2>&1 &
   pid=$!
   for i in $(seq 1 100); do
@@ -469,6 +644,7 @@ write_env() {
 SIGNALBRIDGE_BASE_URL=http://127.0.0.1:$HTTP_PORT
 SIGNALBRIDGE_STACK=$ROOT/Tests/Stack/stack.sh
 SIGNALBRIDGE_BIN_DIR=$BIN
+SIGNALBRIDGE_INSTALL_DIR=$INSTALL
 SIGNALBRIDGE_STATE_DIR=$STATE
 SIGNALBRIDGE_MIGRATIONS_DIR=$ROOT/migrations
 TEST_DATABASE_URL_FILE=$SECRETS/owner.url
@@ -499,7 +675,10 @@ cmd_up() {
   service_env
   write_jobs_env
   telegram_start
+  lock_functions
+  install_all
   functions_start
+  unlock_functions
   nginx_start
   write_env
   wait_healthy
@@ -523,8 +702,10 @@ cmd_job() {
   [[ $name =~ ^[A-Za-z][A-Za-z0-9_-]*$ ]] || die "not a job name: $name"
   shift
   [ -r "$RUN/jobs.env" ] || die "$RUN/jobs.env is missing: start the stack first ($0 up)"
-  # The build the stack runs (written by `up`), so no `swift build` on every call.
-  [ -r "$STATE/stack.env" ] && bin=$(sed -n 's/^SIGNALBRIDGE_BIN_DIR=//p' "$STATE/stack.env")
+  # The installed binary, as cron runs it (`up` and `deploy` install it); else (a stack started before $INSTALL
+  # existed) the build the stack runs, so no `swift build` on every call.
+  if [ -x "$INSTALL/$name" ]; then bin=$INSTALL; fi
+  [ -n "$bin" ] || ! [ -r "$STATE/stack.env" ] || bin=$(sed -n 's/^SIGNALBRIDGE_BIN_DIR=//p' "$STATE/stack.env")
   [ -n "$bin" ] || bin=${SIGNALBRIDGE_BIN_DIR:-}
   [ -n "$bin" ] || bin=$(bin_dir)
   [ -x "$bin/$name" ] || die "no executable $bin/$name (is $name a target of Package.swift, and built?)"
@@ -536,18 +717,105 @@ cmd_job() {
   exit $rc
 }
 
+# SERVICE_ENV as `up` wrote it to $RUN/jobs.env: a deploy starts processes with the running stack's environment,
+# whatever the caller's holds.
+load_service_env() {
+  local kv
+  [ -r "$RUN/jobs.env" ] || die "$RUN/jobs.env is missing: start the stack first ($0 up)"
+  SERVICE_ENV=()
+  while IFS= read -r -d '' kv; do SERVICE_ENV+=("$kv"); done < <(
+    env -i PATH=/usr/bin:/bin /bin/bash -c 'set -a; . "$1"; set +a
+      for k in $(sed -n "s/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p" "$1"); do printf "%s=%s\0" "$k" "${!k}"; done' _ "$RUN/jobs.env")
+  [ ${#SERVICE_ENV[@]} -gt 0 ] || die "$RUN/jobs.env holds no variables"
+}
+
+# After a deploy whose processes did not start: $INSTALL/<Name> points at the earlier version again, and the
+# failed one is removed.
+relink() { # Name earlier-version failed-version
+  [ -n "$2" ] && [ -e "$INSTALL/$2" ] || return 0
+  ln -sfn "$2" "$INSTALL/.$1.link"
+  mv -T -f "$INSTALL/.$1.link" "$INSTALL/$1"
+  if [ "$3" != "$2" ]; then rm -f "$INSTALL/$3"; fi
+  say "$INSTALL/$1 points at $2 again"
+}
+
+# Installs one function and, for an HTTP function, replaces its processes with a new generation (start_function,
+# always, even when the binary is the same): requests go to the new processes from the moment they answer, the
+# old ones finish what they hold and exit. Nothing else is touched. A job is only installed.
+cmd_deploy() {
+  local name="" binary="" kind=http version previous t0 processes stack_config dir usage="usage: $0 deploy <Name> [--binary FILE]"
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --binary) [ $# -ge 2 ] || die "$usage"; binary=$2; shift 2 ;;
+      -*) die "$usage" ;;
+      *) [ -z "$name" ] || die "$usage"; name=$1; shift ;;
+    esac
+  done
+  [ -n "$name" ] || die "$usage"
+  if ! [[ $name =~ ^[A-Za-z][A-Za-z0-9_-]*$ ]] || [ ! -d "$ROOT/Functions/$name" ] || [ "$name" = CLI ]; then
+    die "$name is not a function; the functions: $(function_names | tr '\n' ' ')and the jobs: $(cron_job_names | tr '\n' ' ')"
+  fi
+  if [[ " $(cron_job_names | tr '\n' ' ') " == *" $name "* ]]; then kind=job; fi
+  [ -d "$RUN" ] || die "no stack in $STATE: start it first ($0 up)"
+  if [ -z "$binary" ]; then
+    stack_config=$(sed -n 's/^CONFIG=//p' "$STATE/stack.env" 2>/dev/null || true)
+    if [ -n "$stack_config" ] && [ "$stack_config" != "$CONFIG" ]; then
+      say "note: the stack was started with CONFIG=$stack_config; this deploys the $CONFIG build"
+    fi
+    dir=$(cd "$ROOT" && swift build -c "$CONFIG" --show-bin-path)
+    binary=$dir/$name
+  fi
+  t0=$(date +%s%N)
+  lock_functions
+  previous=$(readlink "$INSTALL/$name" 2>/dev/null || true)
+  version=$(install_binary "$binary" "$name")
+  if [ $kind = job ]; then
+    unlock_functions
+    say "$name: $version installed as $INSTALL/$name (a scheduled function: cron runs it from its next run on)"
+    return 0
+  fi
+  if ! [ -e "$RUN/$(lower "$name").pid" ]; then
+    unlock_functions
+    say "$name: $version installed; it is not running ($0 up starts the stack)"
+    return 0
+  fi
+  load_service_env
+  pids_of "$RUN/$(lower "$name").pid"
+  processes=${#PIDS[@]}
+  [ "$processes" -gt 0 ] || processes=$FUNCTION_PROCESSES
+  # A version that does not start is not left installed: the next `up` would try it again.
+  trap "relink $(printf '%q %q %q' "$name" "$previous" "$version")" EXIT
+  REPLACE=always start_function "$name" "$INSTALL/$name" "$processes"
+  trap - EXIT
+  unlock_functions
+  say "$name: deployed $version in $((($(date +%s%N) - t0) / 1000000)) ms"
+}
+
 cmd_status() {
   local f name
   echo "SignalBridge local stack ($CONFIG build), state in $STATE"
   if pg_running; then echo "  postgres    127.0.0.1:$PG_PORT  (db signalbridge, log $LOG/postgres.log)"; else echo "  postgres    stopped"; fi
   for f in "$RUN"/*.pid; do
-    [ -e "$f" ] || continue
+    [ -e "$f" ] || [ -L "$f" ] || continue
     name=$(basename "$f" .pid)
     not_a_function "$f" && continue
     if pids_alive "$f"; then
-      echo "  $(printf '%-10s' "$name")  $(grep -c . "$f") process(es) on $RUN/$name.sock  (log $LOG/$name.log)"
+      pids_of "$f"
+      echo "  $(printf '%-10s' "$name")  ${#PIDS[@]} process(es) of $(basename "$(readlink "/proc/${PIDS[0]}/exe" 2>/dev/null || echo "?")") on $RUN/$name.sock  (log $LOG/$name.log)"
     else
       echo "  $(printf '%-10s' "$name")  NOT RUNNING"
+    fi
+  done
+  # Generations not in service: being retired by a deploy, or left by an interrupted one (`down` stops them).
+  for f in "$GEN"/*.pid; do
+    [ -e "$f" ] || continue
+    name=$(basename "$f" .pid)
+    [ "$(readlink "$RUN/${name%%.*}.pid" 2>/dev/null)" = "gen/$name.pid" ] && continue
+    if pids_alive "$f"; then
+      pids_of "$f"
+      echo "  $(printf '%-10s' "${name%%.*}")  previous generation $name, pids ${PIDS[*]}: being retired"
+    else
+      echo "  $(printf '%-10s' "${name%%.*}")  previous generation $name: stopped, files left (the next deploy or down removes them)"
     fi
   done
   if nginx_running; then
@@ -595,5 +863,6 @@ case "${1:-}" in
   pg-stop) pg_stop ;;
   pg-start) pg_start ;;
   job) shift; cmd_job "$@" ;;
-  *) echo "usage: $0 up|down|run|status|pg-stop|pg-start|job <Name> [args…]" >&2; exit 2 ;;
+  deploy) shift; cmd_deploy "$@" ;;
+  *) echo "usage: $0 up|down|run|status|pg-stop|pg-start|job <Name> [args…]|deploy <Name> [--binary FILE]" >&2; exit 2 ;;
 esac

@@ -8,14 +8,14 @@ import Testing
                            (.submitted, .filled), (.submitted, .rejected), (.pending, .cancelled), (.partial, .cancelled),
                            (.submitted, .unknown), (.unknown, .filled), (.unknown, .submitted), (.failed, .deadLetter),
                            (.deadLetter, .pending), (.deadLetter, .cancelled), (.submitted, .pending),
-                           (.failed, .unknown), (.deadLetter, .unknown)] {
+                           (.failed, .unknown), (.deadLetter, .unknown), (.pending, .unknown)] {
             #expect(ExecutionStateMachine.canMove(from: from, to: to), "\(from) → \(to)")
         }
     }
 
     @Test func illegalMovesAreRefused() {
         for (from, to) in [(ExecutionStatus.filled, ExecutionStatus.pending), (.filled, .failed), (.cancelled, .submitted),
-                           (.rejected, .filled), (.pending, .filled), (.pending, .unknown), (.pending, .deadLetter),
+                           (.rejected, .filled), (.pending, .filled), (.pending, .deadLetter),
                            (.deadLetter, .filled), (.partial, .submitted), (.pending, .pending), (.failed, .filled)] {
             #expect(throws: IllegalTransition(from: from, to: to)) { try ExecutionStateMachine.check(from: from, to: to) }
         }
