@@ -144,9 +144,8 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
   request); engine transitions in one statement; real threads for the engine's workers (7.2 → 6.1 s);
   byte-level query/header decoding in the runtime (Foundation string bridging was ~30 % of a request).
 - The fan-out statement now also reserves each eligible user's daily-cap slot (one guarded upsert per user in
-  \`daily_trade_counts\`, which closes the concurrent-signal race on the FREE cap): the 1,000-user response went
-  from ~70 ms (before) to ~117 ms (first run after). Cheaper variants to measure: no foreign key on that table
-  (each row's FK check also locks the user row), or reserving only for users whose cap is not unlimited.
+  \`daily_trade_counts\`, which closes the concurrent-signal race on the FREE cap). Two runs after the change
+  gave 118 ms and 74 ms for the 1,000-user response (70 ms before): within this box's noise, not a clear cost.
 - Next to try: decode the signal with a hand-written parser instead of JSONDecoder → JSONValue; fewer FK
   checks on the fan-out (the \`execution_events\` creation rows and their FK double the rows written); batch
   the engine's per-execution statements (budget, audit, transition) and keep one connection per user's
