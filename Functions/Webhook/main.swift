@@ -8,7 +8,10 @@ import Runtime
 // eligible (user, exchange) in one transaction, acknowledge in milliseconds — then place the orders after
 // the response has been sent (FCGX_Finish_r), never delaying it.
 exit(FunctionRuntime.main(name: "Webhook") { logger, config in
-    let db = try Connection(config: config, applicationName: "signalbridge-webhook", logger: logger)
+    // Generic plans for its few prepared statements: the fan-out statement is costly to plan, and a custom plan
+    // per request (PostgreSQL's default for the first executions and whenever it guesses better) re-plans it.
+    let db = try Connection(config: config, applicationName: "signalbridge-webhook", logger: logger,
+                            settings: ["plan_cache_mode": "force_generic_plan"])
     let webhook = try SignalWebhook(config: config, db: db, engine: try ExecutionEngine(config: config, logger: logger), logger: logger)
     var router = Router()
     router.post("/v1/webhook/signal") { try webhook.receive($0) }

@@ -16,16 +16,19 @@ public final class Connection {
     private var statementCounter = 0
     /// Inside `transaction`: a lost connection must fail the transaction, never silently continue without one.
     private var inTransaction = false
+    /// Extra `-c name=value` session settings, applied on every (re)connection.
+    private let settings: String
 
-    public init(url: Secret, applicationName: String, logger: Logger) {
+    public init(url: Secret, applicationName: String, logger: Logger, settings: [String: String] = [:]) {
         self.url = url
         self.applicationName = applicationName
         self.logger = logger
+        self.settings = settings.keys.sorted().map { " -c \($0)=\(settings[$0]!)" }.joined()
     }
 
     /// A connection configured from `DATABASE_URL` (or `DATABASE_URL_FILE`).
-    public convenience init(config: Config, applicationName: String, logger: Logger) throws(ConfigError) {
-        self.init(url: try config.requireSecret("DATABASE_URL"), applicationName: applicationName, logger: logger)
+    public convenience init(config: Config, applicationName: String, logger: Logger, settings: [String: String] = [:]) throws(ConfigError) {
+        self.init(url: try config.requireSecret("DATABASE_URL"), applicationName: applicationName, logger: logger, settings: settings)
     }
 
     deinit { if let conn { PQfinish(conn) } }
@@ -54,7 +57,7 @@ public final class Connection {
         // Defaults first; the URL (expanded from dbname) overrides them. JIT is off: our statements run in
         // about a millisecond, and JIT compilation of a fan-out (estimated cost > jit_above_cost) took 40 ms.
         let keys = ["connect_timeout", "application_name", "options", "dbname"]
-        let values = ["3", applicationName, "-c TimeZone=UTC -c DateStyle=ISO -c jit=off", url.reveal()]
+        let values = ["3", applicationName, "-c TimeZone=UTC -c DateStyle=ISO -c jit=off" + settings, url.reveal()]
         let c = withCStrings(keys) { k in withCStrings(values) { v in PQconnectdbParams(k, v, 1) } }
         guard let c, PQstatus(c) == CONNECTION_OK else {
             let message = c.map { Connection.redact(Connection.errorText($0), secret: url) } ?? "out of memory"

@@ -13,9 +13,19 @@ public struct VaultRotation {
         self.vault = vault
     }
 
-    /// Rows still sealed with another key.
+    /// Rows still sealed with another key: exchange credentials and webhook signing secrets.
     public func remaining() throws(DatabaseError) -> Int {
-        try db.queryOne("SELECT count(*) AS n FROM exchange_credentials WHERE key_id <> $1", [vault.currentKeyID], idempotent: true)?.int("n") ?? 0
+        let credentials = try db.queryOne("SELECT count(*) AS n FROM exchange_credentials WHERE key_id <> $1", [vault.currentKeyID],
+                                          idempotent: true)?.int("n") ?? 0
+        return credentials + (try staleSigningSecrets(on: db).count)
+    }
+
+    /// Webhook keys whose signing secret is sealed under another key (few rows: the key id is read from each blob).
+    func staleSigningSecrets(on db: Connection, lock: Bool = false) throws(DatabaseError) -> [(id: UUID, blob: [UInt8])] {
+        try db.query("SELECT id, signing_secret_blob FROM webhook_keys WHERE signing_secret_blob IS NOT NULL ORDER BY id"
+                     + (lock ? " FOR UPDATE" : ""))
+            .map { r throws(DatabaseError) in (try r.uuid("id"), try r.bytes("signing_secret_blob")) }
+            .filter { Vault.keyID(of: $0.blob) != vault.currentKeyID }
     }
 
     /// Re-seals up to `batchSize` rows per transaction until none is left; returns how many were re-sealed.
@@ -37,7 +47,20 @@ public struct VaultRotation {
                 }
                 return rows.count
             }
-            if count == 0 { break }
+            if count == 0 {
+                // The credentials are done: the webhook signing secrets (a handful) in one transaction.
+                done += try db.transaction { tx -> Int in
+                    let stale = try staleSigningSecrets(on: tx, lock: true)
+                    for (id, blob) in stale {
+                        let secret = try vault.open(blob, userID: id, exchange: "webhook-signing")
+                        try tx.query("UPDATE webhook_keys SET signing_secret_blob = $2::bytea WHERE id = $1",
+                                     [id, ByteaParameter(vault.seal(secret, userID: id, exchange: "webhook-signing"))])
+                    }
+                    return stale.count
+                }
+                progress(done)
+                break
+            }
             done += count
             progress(done)
         }
