@@ -146,6 +146,9 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
 - The fan-out statement now also reserves each eligible user's daily-cap slot (one guarded upsert per user in
   \`daily_trade_counts\`, which closes the concurrent-signal race on the FREE cap). Two runs after the change
   gave 118 ms and 74 ms for the 1,000-user response (70 ms before): within this box's noise, not a clear cost.
+- The webhook's connection uses generic plans (\`plan_cache_mode=force_generic_plan\`) and the signal no longer
+  takes a foreign-key lock on its webhook key (migration 012): p99 was 9.2–9.8 ms in the three runs since
+  (11.6–19 ms in the runs before); throughput did not move beyond the noise.
 - Next to try: decode the signal with a hand-written parser instead of JSONDecoder → JSONValue; fewer FK
   checks on the fan-out (the \`execution_events\` creation rows and their FK double the rows written); batch
   the engine's per-execution statements (budget, audit, transition) and keep one connection per user's
