@@ -147,7 +147,7 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
   \`daily_trade_counts\`, which closes the concurrent-signal race on the FREE cap). Two runs after the change
   gave 118 ms and 74 ms for the 1,000-user response (70 ms before): within this box's noise, not a clear cost.
 - The webhook's connection uses generic plans (\`plan_cache_mode=force_generic_plan\`) and the signal no longer
-  takes a foreign-key lock on its webhook key (migration 012): p99 was 9.2–9.8 ms in the three runs since
+  takes a foreign-key lock on its webhook key (migration 012): p99 was 8.6–9.8 ms in the three measurements since
   (11.6–19 ms in the runs before); throughput did not move beyond the noise.
 - Next to try: decode the signal with a hand-written parser instead of JSONDecoder → JSONValue; fewer FK
   checks on the fan-out (the \`execution_events\` creation rows and their FK double the rows written); batch
