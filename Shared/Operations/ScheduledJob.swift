@@ -2,7 +2,8 @@ import Core
 import Foundation
 
 /// The frame of a scheduled function (a cron entry): read the environment, run once, print one JSON summary
-/// line on stdout, log on stderr, and exit 0 on success (also when another copy holds the job's lock) or 1.
+/// line on stdout, log on stderr, and exit 0 on success (also when another copy holds the job's lock) or 1 (the
+/// body threw, or its summary says `"status": "error"`, e.g. a reconciliation run recorded as failed).
 public enum ScheduledJob {
     public static func main(name: String, _ body: (Config, Logger) throws -> JSONValue) -> Int32 {
         let config = Config()
@@ -17,7 +18,7 @@ public enum ScheduledJob {
             }
             print(summary.jsonText)
             logger.info("job finished", ["summary": summary])
-            return 0
+            return summary["status"] == "error" ? 1 : 0
         } catch {
             logger.error("job failed", ["error": .string(String(describing: error))])
             print((["job": .string(name), "status": "error", "error": .string(String(describing: error))] as JSONValue).jsonText)

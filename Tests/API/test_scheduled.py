@@ -209,6 +209,21 @@ def test_four_failures_end_in_dead_letter_with_one_alert_then_manual_retry_place
     assert r.status_code == 409 and r.json()["details"] == {"status": "filled"}
 
 
+def test_a_retry_never_duplicates_an_order_that_executed_behind_an_error(api, key, make_user, admin):
+    # The order fills, but the answer is an error we do not understand (EC-09): `failed`. The retry must ask the
+    # exchange before sending anything, find the fill and adopt it: one order in the end, never two.
+    trader = make_trader(make_user, admin, exchanges=("binance",))
+    sim("binance", "/_sim/faults", {"kind": "error_after_execution", "method": "POST", "path": "/api/v3/order", "count": 1})
+    post_signal(api, key, signal())
+    execution = wait_settled(trader, 1)[0][4]
+    assert status_of(execution)[0] == "failed"
+    assert len(sim_orders("binance", trader.keys["binance"])) == 1
+    assert drive(execution, {"filled", "dead_letter", "cancelled", "rejected"}) == "filled"
+    assert len(sim_orders("binance", trader.keys["binance"])) == 1
+    events = sql("SELECT string_agg(to_status, ',' ORDER BY id) FROM execution_events WHERE execution_id = :'p1'", execution)[0][0]
+    assert events == "pending,submitted,failed,unknown,filled", events
+
+
 def test_cancel_from_dead_letter_is_final(api, key, make_user, admin):
     trader = make_trader(make_user, admin, exchanges=("binance",))
     sim("binance", "/_sim/faults", {"kind": "unknown_error", "method": "POST", "path": "/api/v3/order", "code": -1234,

@@ -76,7 +76,7 @@ extension SimServer {
         case "POST /_sim/faults":
             let body = try body(req)
             guard let kindText = body["kind"]?.string, let kind = SimFault.Kind(rawValue: kindText) else {
-                throw APIError.validation([FieldProblem("kind", "one of latency, http500, http503, backend_timeout, drop_response, rate_limit, timestamp, unknown_error, maintenance")])
+                throw APIError.validation([FieldProblem("kind", "one of latency, http500, http503, backend_timeout, drop_response, rate_limit, timestamp, unknown_error, maintenance, error_after_execution")])
             }
             faults.append(SimFault(kind: kind, method: body["method"]?.string, path: body["path"]?.string,
                                    remaining: body["count"]?.int, ratio: body["ratio"].flatMap { v in v.int.map(Double.init) ?? (v == .null ? nil : Double(v.text ?? "")) },

@@ -116,6 +116,9 @@ struct SimFault {
     enum Kind: String {
         case latency, http500, http503, backendTimeout = "backend_timeout", dropResponse = "drop_response"
         case rateLimit = "rate_limit", timestamp, unknownError = "unknown_error", maintenance
+        /// Adversarial, not an exchange's documented behaviour: the order is executed, then an error we do not
+        /// understand comes back (proves that nothing ever resends on the strength of an error answer).
+        case errorAfterExecution = "error_after_execution"
     }
     let kind: Kind
     let method: String?

@@ -58,6 +58,8 @@ final class SimServer {
             return Response(status: 444)
         case .backendTimeout?:
             return timeoutError().response()
+        case .errorAfterExecution?:
+            return SimError(status: 400, code: -1234, message: "An unexpected answer after execution (injected).").response()
         default:
             _ = started
             return response
@@ -90,7 +92,7 @@ final class SimServer {
             case .rateLimit: throw rateLimitError(retryAfter: 1, banned: nil)
             case .timestamp: throw timestampError()
             case .unknownError: throw SimError(status: 400, code: fault.code ?? -1000, message: fault.message ?? "An unknown error occurred while processing the request.")
-            case .backendTimeout, .dropResponse: deferred = fault.kind
+            case .backendTimeout, .dropResponse, .errorAfterExecution: deferred = fault.kind
             case .maintenance: throw maintenanceError()
             }
         }
