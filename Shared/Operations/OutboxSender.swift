@@ -4,8 +4,10 @@ import Foundation
 
 /// Delivers the notification outbox (rows written with the events that caused them) to Telegram.
 ///
-/// A row is claimed with `FOR UPDATE SKIP LOCKED` and a lease, sent, then closed with its outcome, so any number
-/// of senders (every scheduled job runs one) share the work and none sends a row another has sent. The one
+/// Rows are claimed in small batches with `FOR UPDATE SKIP LOCKED` and a lease; right before each send the lease
+/// is renewed, fenced on this sender's claim (its `attempts` value), and every close or postpone is fenced the
+/// same way, so any number of senders (every scheduled job runs one) share the work and a sender whose lease ran
+/// out never sends or closes a row another sender took over. The one
 /// window left: a crash after Telegram accepted a message and before the row is closed; the lease expires and it
 /// is sent again (Telegram has no idempotency key). Rows older than a day expire unsent rather than arrive late.
 public struct OutboxSender {
