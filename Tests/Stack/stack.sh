@@ -67,7 +67,7 @@ else
 fi
 TG_CHAT_ID=${TELEGRAM_OPERATOR_CHAT_ID:-100001}
 # Passed to the functions and the jobs only when set in the caller's environment (their defaults are the code's).
-PASS_THROUGH_VARS=(RETRY_BACKOFF_SECONDS RECONCILE_MISSING_GRACE_SECONDS RECONCILE_LOOKBACK_HOURS TELEGRAM_TIMEOUT_SECONDS)
+PASS_THROUGH_VARS=(RETRY_BACKOFF_SECONDS RECONCILE_MISSING_GRACE_SECONDS RECONCILE_LOOKBACK_HOURS TELEGRAM_TIMEOUT_SECONDS ENGINE_WORKERS)
 
 say() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
