@@ -101,8 +101,7 @@ public struct ExecutionStore {
                 FROM next WHERE e.id = next.id
                 RETURNING e.*
             )
-            SELECT c.id, c.status, c.attempts, c.user_id, c.exchange, COALESCE(c.exchange_symbol, c.symbol) AS exchange_symbol, c.side,
-                   COALESCE(c.client_order_id, c.request_id) AS client_order_id,
+            SELECT c.id, c.status, c.attempts, c.user_id, c.exchange, c.exchange_symbol, c.side, c.client_order_id,
                    c.requested_quantity::text AS qty, c.limit_price::text AS limit_price, c.submitted_at, c.not_found_count,
                    c.unknown_since, c.manual_retry, c.lease_owner, COALESCE(c.filled_quantity, 0)::text AS filled,
                    s.signal_id AS signal_ref, s.timestamp AS signal_ts,

@@ -39,14 +39,14 @@ public struct DailyReport {
                 """, [day]) != nil else { return .alreadyDone(day: day) }
             let metrics = OperationsMetrics(db: tx)
             let snapshot = try metrics.snapshot()
-            var messages = 0
-            let operatorFigures = try figures(tx, metrics: metrics, from: start, to: end, userID: nil)
-            try ReportQueue.enqueue(on: tx, userID: nil, text: DailyReport.render(day: day, figures: operatorFigures, snapshot: snapshot, forOperator: true),
+            let (all, perUser) = try figures(tx, metrics: metrics, from: start, to: end)
+            try ReportQueue.enqueue(on: tx, userID: nil, text: DailyReport.render(day: day, figures: all, snapshot: snapshot, forOperator: true),
                                     dedupeKey: "daily_report:\(day):operator")
-            messages += 1
+            var messages = 1
             for user in try tx.query("SELECT id FROM users WHERE is_active AND telegram_chat_id IS NOT NULL ORDER BY id") {
                 let id = try user.uuid("id")
-                let f = try figures(tx, metrics: metrics, from: start, to: end, userID: id)
+                var f = perUser[id] ?? Figures()
+                f.signalsReceived = all.signalsReceived   // the model's signals are the same for everyone
                 try ReportQueue.enqueue(on: tx, userID: id, text: DailyReport.render(day: day, figures: f, snapshot: snapshot, forOperator: false),
                                         dedupeKey: "daily_report:\(day):\(id.uuidString.lowercased())")
                 messages += 1
@@ -57,7 +57,7 @@ public struct DailyReport {
         }
     }
 
-    /// A day's figures, for everyone (`userID` nil) or one user.
+    /// A day's figures, for everyone or one user.
     public struct Figures: Sendable {
         public var pnl = RealizedPnLReport()
         public var fees: [String: Decimal] = [:]
@@ -73,40 +73,60 @@ public struct DailyReport {
         public init() {}
     }
 
-    func figures(_ tx: Connection, metrics: OperationsMetrics, from: Date, to: Date, userID: UUID?) throws -> Figures {
-        var f = Figures()
-        f.pnl = try metrics.realizedPnL(from: from, to: to, userID: userID)
+    /// A day's figures for everyone and per user, in a fixed number of statements whatever the user count.
+    func figures(_ tx: Connection, metrics: OperationsMetrics, from: Date, to: Date) throws -> (all: Figures, perUser: [UUID: Figures]) {
+        var all = Figures()
+        var perUser: [UUID: Figures] = [:]
+        all.pnl = try metrics.realizedPnL(from: from, to: to)
+        for (user, pnl) in try metrics.realizedPnLByUser(from: from, to: to) { perUser[user, default: Figures()].pnl = pnl }
         for r in try tx.query("""
-            SELECT fees_currency, sum(fees)::text AS total FROM executions
-            WHERE executed_at >= $1 AND executed_at < $2 AND fees > 0 AND fees_currency IS NOT NULL AND ($3::uuid IS NULL OR user_id = $3::uuid)
-            GROUP BY fees_currency ORDER BY fees_currency
-            """, [from, to, userID]) {
-            f.fees[try r.string("fees_currency")] = Decimal(string: try r.string("total")) ?? 0
+            SELECT user_id, fees_currency, sum(fees)::text AS total FROM executions
+            WHERE executed_at >= $1 AND executed_at < $2 AND fees > 0 AND fees_currency IS NOT NULL
+            GROUP BY user_id, fees_currency
+            """, [from, to]) {
+            let amount = Decimal(string: try r.string("total")) ?? 0, currency = try r.string("fees_currency")
+            all.fees[currency, default: 0] += amount
+            perUser[try r.uuid("user_id"), default: Figures()].fees[currency, default: 0] += amount
+        }
+        // Per-user counts; the operator's are their sums (a divergence may belong to no user).
+        for r in try tx.query("""
+            SELECT user_id, 'skips' AS what, count(*)::int AS n FROM signal_skips
+             WHERE created_at >= $1 AND created_at < $2 GROUP BY user_id
+            UNION ALL
+            SELECT e.user_id, 'dead_letters_new', count(*)::int FROM execution_events v JOIN executions e ON e.id = v.execution_id
+             WHERE v.to_status = 'dead_letter' AND v.created_at >= $1 AND v.created_at < $2 GROUP BY e.user_id
+            UNION ALL
+            SELECT user_id, 'dead_letters_waiting', count(*)::int FROM executions WHERE status = 'dead_letter' GROUP BY user_id
+            UNION ALL
+            SELECT user_id, 'failed', count(*)::int FROM executions
+             WHERE status = 'failed' AND updated_at >= $1 AND updated_at < $2 GROUP BY user_id
+            UNION ALL
+            SELECT user_id, 'divergences', count(*)::int FROM reconciliation_divergences
+             WHERE first_seen_at >= $1 AND first_seen_at < $2 GROUP BY user_id
+            """, [from, to]) {
+            let n = try r.int("n")
+            func add(_ f: inout Figures) {
+                switch (try? r.string("what")) ?? "" {
+                case "skips": f.skips += n
+                case "dead_letters_new": f.deadLettersNew += n
+                case "dead_letters_waiting": f.deadLettersWaiting += n
+                case "failed": f.executionsFailed += n
+                default: f.divergences += n
+                }
+            }
+            add(&all)
+            if let user = try r.optionalString("user_id").flatMap(UUID.init(uuidString:)) { add(&perUser[user, default: Figures()]) }
         }
         if let r = try tx.queryOne("""
             SELECT (SELECT count(*) FROM signals WHERE received_at >= $1 AND received_at < $2)::int AS signals,
-                   (SELECT count(*) FROM signal_skips WHERE created_at >= $1 AND created_at < $2 AND ($3::uuid IS NULL OR user_id = $3::uuid))::int AS skips,
-                   (SELECT count(*) FROM execution_events v JOIN executions e ON e.id = v.execution_id
-                     WHERE v.to_status = 'dead_letter' AND v.created_at >= $1 AND v.created_at < $2
-                       AND ($3::uuid IS NULL OR e.user_id = $3::uuid))::int AS dl_new,
-                   (SELECT count(*) FROM executions WHERE status = 'dead_letter' AND ($3::uuid IS NULL OR user_id = $3::uuid))::int AS dl_waiting,
-                   (SELECT count(*) FROM executions WHERE status = 'failed' AND updated_at >= $1 AND updated_at < $2
-                       AND ($3::uuid IS NULL OR user_id = $3::uuid))::int AS failed,
-                   (SELECT count(*) FROM reconciliation_divergences WHERE first_seen_at >= $1 AND first_seen_at < $2
-                       AND ($3::uuid IS NULL OR user_id = $3::uuid))::int AS divergences,
                    (SELECT count(*) FROM reconciliation_runs WHERE created_at >= $1 AND created_at < $2)::int AS runs,
                    (SELECT count(*) FROM reconciliation_runs WHERE created_at >= $1 AND created_at < $2 AND status = 'error')::int AS run_errors
-            """, [from, to, userID]) {
-            f.signalsReceived = try r.int("signals")
-            f.skips = try r.int("skips")
-            f.deadLettersNew = try r.int("dl_new")
-            f.deadLettersWaiting = try r.int("dl_waiting")
-            f.executionsFailed = try r.int("failed")
-            f.divergences = try r.int("divergences")
-            f.reconciliationRuns = try r.int("runs")
-            f.reconciliationErrors = try r.int("run_errors")
+            """, [from, to]) {
+            all.signalsReceived = try r.int("signals")
+            all.reconciliationRuns = try r.int("runs")
+            all.reconciliationErrors = try r.int("run_errors")
         }
-        return f
+        return (all, perUser)
     }
 
     /// The message text (plain text; Telegram's limit is far away).

@@ -81,21 +81,34 @@ public struct OperationsMetrics {
 
     /// Realised PnL of [from, to) for one user (or everyone), FIFO against buys up to 90 days earlier.
     public func realizedPnL(from: Date, to: Date, userID: UUID? = nil) throws(DatabaseError) -> RealizedPnLReport {
+        RealizedPnL.compute(try fills(from: from, to: to, userID: userID).map(\.fill), from: from, to: to)
+    }
+
+    /// Realised PnL of [from, to) per user, from one read of the fills.
+    public func realizedPnLByUser(from: Date, to: Date) throws(DatabaseError) -> [UUID: RealizedPnLReport] {
+        Dictionary(grouping: try fills(from: from, to: to, userID: nil), by: \.userID)
+            .mapValues { RealizedPnL.compute($0.map(\.fill), from: from, to: to) }
+    }
+
+    /// Executed orders up to `to`, back to the cost-basis window before `from`.
+    func fills(from: Date, to: Date, userID: UUID?) throws(DatabaseError) -> [(userID: UUID, fill: TradeFill)] {
         let rows = try db.query("""
-            SELECT e.user_id::text || ':' || e.exchange AS account, COALESCE(e.exchange_symbol, e.symbol) AS exchange_symbol, s.symbol, e.side,
+            SELECT e.user_id, e.exchange, e.exchange_symbol, s.symbol, e.side,
                    e.filled_quantity::text AS qty, e.filled_price::text AS price, e.executed_at
             FROM executions e JOIN signals s ON s.id = e.signal_id
             WHERE e.filled_quantity > 0 AND e.filled_price IS NOT NULL AND e.executed_at IS NOT NULL
               AND e.executed_at < $2::timestamptz AND e.executed_at >= $1::timestamptz - make_interval(secs => $4::float8)
               AND ($3::uuid IS NULL OR e.user_id = $3::uuid)
             """, [from, to, userID, OperationsMetrics.costBasisWindow], idempotent: true)
-        var fills: [TradeFill] = []
+        var fills: [(userID: UUID, fill: TradeFill)] = []
         for r in rows {
             let pair = try r.string("symbol").split(separator: "/")
             guard pair.count == 2, let qty = Decimal(string: try r.string("qty")), let price = Decimal(string: try r.string("price")) else { continue }
-            fills.append(TradeFill(account: try r.string("account"), symbol: try r.string("exchange_symbol"), quoteAsset: String(pair[1]),
-                                   side: try r.string("side") == "sell" ? .sell : .buy, quantity: qty, price: price, time: try r.date("executed_at")))
+            let user = try r.uuid("user_id")
+            fills.append((user, TradeFill(account: user.uuidString.lowercased() + ":" + (try r.string("exchange")), symbol: try r.string("exchange_symbol"),
+                                          quoteAsset: String(pair[1]), side: try r.string("side") == "sell" ? .sell : .buy, quantity: qty,
+                                          price: price, time: try r.date("executed_at"))))
         }
-        return RealizedPnL.compute(fills, from: from, to: to)
+        return fills
     }
 }

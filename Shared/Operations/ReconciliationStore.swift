@@ -76,7 +76,7 @@ public struct ReconciliationStore {
                    bool_or(e.status IN \(ReconciliationStore.liveStates)) AS live
             FROM exchange_credentials ec
             JOIN executions e ON e.user_id = ec.user_id AND e.exchange = ec.exchange
-            WHERE ec.is_valid AND e.exchange_symbol IS NOT NULL
+            WHERE ec.is_valid
               AND (e.created_at >= now() - make_interval(secs => $1::float8) OR e.status IN \(ReconciliationStore.liveStates))
             GROUP BY ec.user_id, ec.exchange, ec.reconciled_at
             ORDER BY bool_or(e.status IN \(ReconciliationStore.liveStates)) DESC, ec.reconciled_at NULLS FIRST, ec.user_id
@@ -93,7 +93,7 @@ public struct ReconciliationStore {
                    (lease_expires_at IS NOT NULL AND lease_expires_at > now()) AS leased,
                    EXISTS (SELECT 1 FROM execution_events v WHERE v.execution_id = executions.id AND v.to_status = 'submitted') AS was_sent
             FROM executions
-            WHERE user_id = $1 AND exchange = $2 AND exchange_symbol = $3 AND client_order_id IS NOT NULL
+            WHERE user_id = $1 AND exchange = $2 AND exchange_symbol = $3
               AND (created_at >= now() - make_interval(secs => $4::float8) OR status IN \(ReconciliationStore.liveStates))
             """, [userID, exchange, symbol, lookback]).map { r throws(DatabaseError) in
             RecordedOrder(id: try r.uuid("id"), status: ExecutionStatus(rawValue: try r.string("status")) ?? .pending,

@@ -178,7 +178,7 @@ public struct RetryQueue {
         """
 
     static let exhaustedSQL = """
-        SELECT e.id, e.side, e.exchange, COALESCE(e.exchange_symbol, e.symbol) AS exchange_symbol, e.retries,
+        SELECT e.id, e.side, e.exchange, e.exchange_symbol, e.retries,
                (NOT e.manual_retry AND s.timestamp <= now() - make_interval(secs => $1::float8)) AS expired
         FROM executions e JOIN signals s ON s.id = e.signal_id
         WHERE e.status = 'failed' AND (e.lease_expires_at IS NULL OR e.lease_expires_at < now())
@@ -201,7 +201,7 @@ public struct RetryQueue {
         """
 
     static let listSQL = """
-        SELECT e.id, e.user_id, s.signal_id AS signal_ref, e.exchange, COALESCE(e.exchange_symbol, e.symbol) AS exchange_symbol, e.side, e.retries, e.error_message, e.updated_at
+        SELECT e.id, e.user_id, s.signal_id AS signal_ref, e.exchange, e.exchange_symbol, e.side, e.retries, e.error_message, e.updated_at
         FROM executions e JOIN signals s ON s.id = e.signal_id
         WHERE e.status = 'dead_letter' AND ($1::uuid IS NULL OR e.user_id = $1::uuid)
         ORDER BY e.updated_at, e.id LIMIT $2

@@ -288,8 +288,10 @@ def test_csv_is_streamed_over_several_pages(make_user):
     u = make_user()
     sql("""WITH s AS (INSERT INTO signals (signal_id, timestamp, symbol, action, confidence)
                       SELECT 'bulk-' || :'p2' || '-' || g, now(), 'BTC/USDT', 2, 0.9 FROM generate_series(1, 550) g RETURNING id)
-           INSERT INTO executions (request_id, user_id, signal_id, exchange, symbol, side, status, created_at)
-           SELECT 'bulk-' || gen_random_uuid(), :'p1', s.id, x.exchange, 'BTCUSDT', 'buy', 'filled',
+           INSERT INTO executions (request_id, client_order_id, user_id, signal_id, exchange, symbol, exchange_symbol, side, status,
+                                   created_at)
+           SELECT 'bulk-' || gen_random_uuid(), 'sb' || left(md5(random()::text || clock_timestamp()::text), 30), :'p1', s.id,
+                  x.exchange, 'BTCUSDT', 'BTCUSDT', 'buy', 'filled',
                   now() - random() * interval '1 hour'
            FROM s CROSS JOIN (VALUES ('binance'), ('mexc')) x(exchange)""", u.id, uuid.uuid4().hex[:12])
     r = export(u)
