@@ -22,18 +22,36 @@ enum Queries {
         FROM signals s WHERE s.signal_id = $1
         """
 
-    /// One statement, one round trip, one commit: authenticate the key (and touch its last-used time at most
-    /// once a minute), insert the signal if its symbol is listed and its id is new, and — for BUY/SELL — fan it
-    /// out: every active user × every exchange in their list is either an execution (eligible) or a recorded
+    /// HOLD: authenticate the key and insert the signal if its symbol is listed and its id is new — nothing to fan
+    /// out. Same columns as `receive`. A statement of its
+    /// own because PostgreSQL opens and locks every table and index a statement names, even in CTEs that produce
+    /// no row: `receive` for a HOLD cost 2.5× this statement's database CPU (docs/benchmarks.md).
+    static let receiveHold = """
+        WITH key AS (
+            SELECT id, last_used_at FROM webhook_keys
+            WHERE key_hash = $9::bytea AND revoked_at IS NULL AND (NOT require_signature OR $11::boolean)
+        ), ins AS (
+            INSERT INTO signals (signal_id, timestamp, symbol, action, confidence, model_version, source, features_snapshot,
+                                 payload_hash, webhook_key_id)
+            SELECT $1::text, $2::timestamptz, $3::text, $4::int, $5::numeric, $6::text, $7::text, $8::jsonb, $10::bytea, k.id FROM key k
+            WHERE EXISTS (SELECT 1 FROM exchange_symbols WHERE symbol = $3::text AND is_enabled)
+            ON CONFLICT (signal_id) DO NOTHING
+            RETURNING id, received_at
+        )
+        SELECT ins.id, ins.received_at, 0 AS executions, 0 AS skipped, false AS halted,
+               (SELECT last_used_at IS NULL OR last_used_at < now() - interval '60 seconds' FROM key) AS touch_due
+        FROM ins
+        """
+
+    /// BUY/SELL. One statement, one round trip, one commit: authenticate the key, insert the signal if its symbol
+    /// is listed and its id is new, and fan it out: every active user × every exchange in their list is either an execution (eligible) or a recorded
     /// skip with its reason. Eligibility: kill switch off, trading enabled, confidence ≥ the
     /// user's minimum, today's trades under the cap (FREE: 5, RN-U01; else max_daily_trades), exchange
     /// connected with valid credentials, symbol listed there.
     static let receive = """
         WITH key AS (
-            SELECT id FROM webhook_keys WHERE key_hash = $9::bytea AND revoked_at IS NULL AND (NOT require_signature OR $12::boolean)
-        ), touched AS (
-            UPDATE webhook_keys SET last_used_at = now()
-            WHERE id = (SELECT id FROM key) AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')
+            SELECT id, last_used_at FROM webhook_keys
+            WHERE key_hash = $9::bytea AND revoked_at IS NULL AND (NOT require_signature OR $12::boolean)
         ), ins AS (
             INSERT INTO signals (signal_id, timestamp, symbol, action, confidence, model_version, source, features_snapshot,
                                  payload_hash, webhook_key_id)
@@ -50,8 +68,11 @@ enum Queries {
         ), candidates AS (
             SELECT u.id AS user_id, u.subscription_tier, u.max_daily_trades, tc.is_enabled, tc.min_confidence,
                    x.exchange, ec.id AS cred_id, ec.is_valid AS cred_valid, es.exchange_symbol,
-                   (SELECT count(DISTINCT e.signal_id) FROM executions e
-                     WHERE e.user_id = u.id AND e.created_at >= date_trunc('day', now(), 'UTC')) AS trades_today
+                   -- Today's count is the user's daily_trade_counts row once the day's first signal reserved it (one
+                   -- index probe); only before that are today's executions counted (COALESCE stops at the first value).
+                   COALESCE((SELECT t.trades FROM daily_trade_counts t WHERE t.user_id = u.id AND t.day = (now() AT TIME ZONE 'UTC')::date),
+                            (SELECT count(DISTINCT e.signal_id) FROM executions e
+                              WHERE e.user_id = u.id AND e.created_at >= date_trunc('day', now(), 'UTC'))) AS trades_today
             FROM users u
             JOIN trading_configs tc ON tc.user_id = u.id
             LEFT JOIN LATERAL jsonb_array_elements_text(tc.execute_on_exchanges) AS x(exchange) ON true
@@ -110,7 +131,15 @@ enum Queries {
         )
         SELECT ins.id, ins.received_at, (SELECT count(*) FROM inserted)::int AS executions,
                (SELECT count(*) FROM verdict WHERE reason IS NOT NULL)::int AS skipped,
-               COALESCE((SELECT halted FROM params), false) AS halted
+               COALESCE((SELECT halted FROM params), false) AS halted,
+               (SELECT last_used_at IS NULL OR last_used_at < now() - interval '60 seconds' FROM key) AS touch_due
         FROM ins
+        """
+
+    /// The key's last-used time, written at most about once a minute (when `receive` says `touch_due`): an UPDATE
+    /// inside the hot statement cost every request ~8 % of its database CPU for a write made once a minute.
+    static let touchKey = """
+        UPDATE webhook_keys SET last_used_at = now()
+        WHERE key_hash = $1::bytea AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')
         """
 }

@@ -80,10 +80,19 @@ struct SignalWebhook {
         }
         let signed = try verifySignature(req, keyHash: keyHash)
         let payloadHash = SHA256.hash(req.body)
-        guard let row = try db.queryOne(Queries.receive, [
-            signal.signalID, signal.timestampText, signal.symbol, signal.action.rawValue, "\(signal.confidence)", signal.modelVersion,
-            signal.source, signal.featuresJSON, keyHash, ByteaParameter(payloadHash), tradingEnabled, signed,
-        ]) else {
+        let stored: Row?
+        if signal.action == .hold {
+            stored = try db.queryOne(Queries.receiveHold, [
+                signal.signalID, signal.timestampText, signal.symbol, signal.action.rawValue, "\(signal.confidence)", signal.modelVersion,
+                signal.source, signal.featuresJSON, keyHash, ByteaParameter(payloadHash), signed,
+            ])
+        } else {
+            stored = try db.queryOne(Queries.receive, [
+                signal.signalID, signal.timestampText, signal.symbol, signal.action.rawValue, "\(signal.confidence)", signal.modelVersion,
+                signal.source, signal.featuresJSON, keyHash, ByteaParameter(payloadHash), tradingEnabled, signed,
+            ])
+        }
+        guard let row = stored else {
             let why = try db.queryOne(Queries.diagnose, [keyHash, signal.symbol, signed])
             if try why?.bool("key_ok") != true {
                 throw APIError(.invalidToken, "Missing or invalid X-API-Key, or this key requires a signed request")
@@ -92,6 +101,12 @@ struct SignalWebhook {
                 return try replay(existing, payloadHash: payloadHash, signalID: signal.signalID)  // EC-06
             }
             throw APIError.validation([FieldProblem("symbol", "Unsupported symbol \(signal.symbol)")])
+        }
+        if try row.bool("touch_due") {
+            // Once a minute per key at most; the signal is stored whatever happens here.
+            do { try db.query(Queries.touchKey, [keyHash]) } catch {
+                logger.warning("webhook key last-used time not updated", ["request_id": .string(req.requestID), "error": .string(error.description)])
+            }
         }
         let id = try row.uuid("id"), receivedAt = try row.date("received_at")
         let executions = try row.int("executions"), skipped = try row.int("skipped"), halted = try row.bool("halted")
@@ -130,7 +145,7 @@ struct SignalWebhook {
         if !["ml_model", "manual", "external"].contains(source) { body.reject("source", "must be ml_model, manual or external") }
         var features: String?
         if body.has("features_snapshot") {
-            switch try? JSONDecoder().decode(JSONValue.self, from: Data(req.body))["features_snapshot"] {
+            switch body.value("features_snapshot") {
             case .object(let o)?: features = JSONValue.object(o).jsonText
             case .null?: features = nil
             default: body.reject("features_snapshot", "must be an object")

@@ -35,7 +35,7 @@ public struct HTTPResponse: Sendable {
 
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
 
-    public func json() -> JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(body)) }
+    public func json() -> JSONValue? { try? JSONParser.parse(body) }
 }
 
 /// Why a request produced no response. `sent` tells whether the request may have reached the server, which is

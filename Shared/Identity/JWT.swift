@@ -36,8 +36,8 @@ public struct JWT: Sendable {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerBytes = Base64URL.decode(parts[0]), let payloadBytes = Base64URL.decode(parts[1]),
               let signature = Base64URL.decode(parts[2]),
-              let header = try? JSONDecoder().decode(JSONValue.self, from: Data(headerBytes)).object,
-              let claims = try? JSONDecoder().decode(JSONValue.self, from: Data(payloadBytes)).object
+              let header = try? JSONParser.parse(Array(headerBytes)).object,
+              let claims = try? JSONParser.parse(Array(payloadBytes)).object
         else { throw .malformed }
         guard header["alg"]?.string == "HS256" else { throw .unsupportedAlgorithm }
         let expected = HMACSHA256.mac(key: Array(secret.reveal().utf8), message: Array((parts[0] + "." + parts[1]).utf8))

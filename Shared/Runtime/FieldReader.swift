@@ -10,7 +10,7 @@ public struct FieldReader {
 
     /// 400 when the body is not a JSON object; 422 when it has fields outside `allowed`.
     public init(_ request: Request, allowed: Set<String>) throws(APIError) {
-        let value = try request.decodeJSON(JSONValue.self)
+        let value = try request.jsonValue()
         guard case .object(let object) = value else { throw APIError.malformed("Request body must be a JSON object") }
         self.object = object
         for key in object.keys.sorted() where !allowed.contains(key) {
@@ -19,6 +19,9 @@ public struct FieldReader {
     }
 
     public func has(_ key: String) -> Bool { object[key] != nil }
+
+    /// The field's raw JSON value, when present.
+    public func value(_ key: String) -> JSONValue? { object[key] }
 
     /// The field is present and JSON `null` (a request to clear it).
     public func isNull(_ key: String) -> Bool { object[key] == .null }

@@ -241,10 +241,16 @@ public struct FunctionRuntime {
     static func parameters(of envp: FCGX_ParamArray?) -> [String: String] {
         var params: [String: String] = [:]
         guard var cursor = envp else { return params }
+        params.reserveCapacity(32)
+        // Byte-level: split each `NAME=value` C string at its first `=` without an intermediate String.
         while let entry = cursor.pointee {
-            let text = String(cString: entry)
-            if let eq = text.firstIndex(of: "=") {
-                params[String(text[..<eq])] = String(text[text.index(after: eq)...])
+            entry.withMemoryRebound(to: UInt8.self, capacity: 1) { p in
+                let length = strlen(entry)
+                let bytes = UnsafeBufferPointer(start: p, count: length)
+                if let eq = bytes.firstIndex(of: UInt8(ascii: "=")) {
+                    params[String(decoding: UnsafeBufferPointer(rebasing: bytes[..<eq]), as: UTF8.self)] =
+                        String(decoding: UnsafeBufferPointer(rebasing: bytes[(eq + 1)...]), as: UTF8.self)
+                }
             }
             cursor += 1
         }

@@ -41,11 +41,7 @@ public struct Request: Sendable {
     /// Decodes the body as JSON: 415 when it is declared as something else, 400 when it is not JSON,
     /// 422 (with the field path) when a field is missing or has the wrong type.
     public func decodeJSON<T: Decodable>(_ type: T.Type) throws(APIError) -> T {
-        if let contentType = header("content-type"),
-           contentType.split(separator: ";").first.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) != "application/json" {
-            throw APIError(.unsupportedMediaType, "Content-Type must be application/json", status: 415)
-        }
-        guard !body.isEmpty else { throw APIError.malformed("Request body is empty; a JSON object is expected") }
+        try checkJSONBody()
         do {
             return try JSON.decoder.decode(T.self, from: Data(body))
         } catch let error as DecodingError {
@@ -53,6 +49,32 @@ public struct Request: Sendable {
         } catch {
             throw APIError.malformed("Request body is not valid JSON")
         }
+    }
+
+    /// The body as a `JSONValue` (`JSONParser`, no Codable): 415 when declared as something else, 400 when not JSON.
+    public func jsonValue() throws(APIError) -> JSONValue {
+        try checkJSONBody()
+        do {
+            return try JSONParser.parse(body)
+        } catch {
+            throw APIError.malformed("Request body is not valid JSON")
+        }
+    }
+
+    private func checkJSONBody() throws(APIError) {
+        if let contentType = header("content-type"), !Request.isJSONMediaType(contentType.utf8) {
+            throw APIError(.unsupportedMediaType, "Content-Type must be application/json", status: 415)
+        }
+        guard !body.isEmpty else { throw APIError.malformed("Request body is empty; a JSON object is expected") }
+    }
+
+    /// `application/json`, case-insensitive, optionally followed by `;` parameters, spaces and tabs around it.
+    static func isJSONMediaType(_ value: String.UTF8View) -> Bool {
+        let type = value.split(separator: UInt8(ascii: ";"), maxSplits: 1, omittingEmptySubsequences: false).first ?? value[...]
+        let trimmed = type.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
+        let expected = Array("application/json".utf8)
+        guard trimmed.count == expected.count else { return false }
+        return zip(trimmed, expected).allSatisfy { a, b in (a >= 65 && a <= 90 ? a + 32 : a) == b }
     }
 }
 

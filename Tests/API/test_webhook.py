@@ -50,6 +50,17 @@ def test_contract_is_validated_exactly(api, key):
     assert api.call("POST", "/v1/webhook/signal", data="{", headers={"X-API-Key": key, "Content-Type": "application/json"}).status_code == 400
 
 
+def test_ambiguous_json_is_refused_and_stores_nothing(api, key):
+    """A body with a repeated member (two actions: which one?) or a trailing comma is not JSON we act on."""
+    import json
+    base = json.dumps(signal(action=1))
+    for text, signal_id in [(base[:-1] + ', "action": 2}', json.loads(base)["signal_id"]),
+                            (base[:-1] + ",}", json.loads(base)["signal_id"])]:
+        r = api.call("POST", "/v1/webhook/signal", data=text, headers={"X-API-Key": key, "Content-Type": "application/json"})
+        assert r.status_code == 400 and r.json()["code"] == "REQ_4000", r.text
+        assert signal_rows(signal_id) == "0"
+
+
 def test_same_signal_id_is_acknowledged_once(api, key, make_user, admin):
     trader = make_trader(make_user, admin, exchanges=("binance",))
     body = signal()
