@@ -86,8 +86,18 @@ public struct ExecutionStore {
     public func claim(owner: String, signal: UUID?, execution: UUID? = nil, states: [ExecutionStatus],
                       staleAfter: TimeInterval? = nil, anyTime: Bool = false) throws(DatabaseError) -> ClaimedExecution? {
         let list = "{" + states.map(\.rawValue).joined(separator: ",") + "}"
-        guard let row = try db.queryOne("""
-            WITH next AS (
+        // One signal's due executions (the webhook placing its fan-out): a statement of its own whose plan reads
+        // executions_signal_due in order and stops at the first free row (migration 015). The general form below
+        // cannot use it (its predicate depends on the parameters) and read all of the signal's rows per claim.
+        let bySignal = signal != nil && execution == nil && staleAfter == nil && !anyTime
+            && states.allSatisfy { $0 == .pending || $0 == .unknown }
+        let next = bySignal ? """
+                SELECT id FROM executions
+                WHERE signal_id = $2 AND status IN ('pending', 'unknown') AND status = ANY($3::text[])
+                  AND next_attempt_at <= now() AND (lease_expires_at IS NULL OR lease_expires_at < now())
+                  AND $5::float8 IS NULL AND $6::uuid IS NULL AND NOT $7::boolean
+                ORDER BY next_attempt_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+            """ : """
                 SELECT id FROM executions
                 WHERE ($2::uuid IS NULL OR signal_id = $2) AND ($6::uuid IS NULL OR id = $6)
                   AND ((status = ANY($3::text[]) AND (next_attempt_at <= now() OR $7::boolean))
@@ -95,6 +105,10 @@ public struct ExecutionStore {
                            AND updated_at < now() - make_interval(secs => $5::float8)))
                   AND (lease_expires_at IS NULL OR lease_expires_at < now())
                 ORDER BY next_attempt_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+            """
+        guard let row = try db.queryOne("""
+            WITH next AS (
+            \(next)
             ), claimed AS (
                 UPDATE executions e SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $4),
                        attempts = e.attempts + 1, updated_at = now()
