@@ -180,19 +180,24 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
   on the webhook's connection and no FK lock on the webhook key (p99 from 11.6–19 ms to under 10 ms).
 - **Fan-out response (target 20 ms): where the time goes.** EXPLAIN ANALYZE of the statement for 1,000 users ×
   2 exchanges (≈ 88 ms instrumented): eligibility of 2,000 (user, exchange) pairs ≈ 13 ms; 1,000 daily-cap
-  reservations ≈ 5 ms; 2,000 execution rows ≈ 26 ms (7 indexes since migration 014, 9 before); 2,000
+  reservations ≈ 5 ms; 2,000 execution rows ≈ 26 ms (9 indexes then; 8 since migrations 014 and 015: two duplicates dropped, the claim index added); 2,000
   creation events ≈ 8 ms; foreign-key checks ≈ 24 ms (executions → users, executions → signals, events →
   executions, 4 µs each). Writing 4,000 indexed, checked rows in one transaction costs more than 20 ms on this
   machine; meeting the target means recording the decision compactly in the webhook's transaction (the signal
   and the list of eligible pairs) and expanding it into execution rows right after the response, with the
   unique (signal, user, exchange) key keeping the expansion idempotent — a change of the seed's "one
   transaction stores the signal and its executions" rule, not made yet.
-- **All orders acknowledged (target 2 s): CPU-bound.** \`ENGINE_WORKERS\` 8, 16 and 32 all gave 5.1 s; the box
-  is 95 % busy and PostgreSQL takes about twice the webhook process's CPU (≈ 5 ms of CPU per execution in all:
-  7 statements, a balance call and an order call, each signed and sent through nginx to the simulator).
-  Next: fold the credentials and call-budget reads into the claim and the audit and sibling check into the
-  outcome statement (7 → 3 statements), and use one connection per user's executions.
-
+- **All orders acknowledged (target 2 s).** 4.9 s → ~2.9–3.2 s on 2026-11-21 from two findings: each claim of a
+  signal's execution read and sorted all of the signal's rows (a sequential scan and a sort of 2,000 rows,
+  1.3 ms, 2,000 times: quadratic; migration 015's partial index makes it 0.03 ms), and this benchmark's own
+  polling started a psql process every 50 ms (≈ 15 % of the box during the measurement; now one session).
+  What is left is CPU (the box is ≈ 98 % busy during the fan-out): PostgreSQL ≈ 45 %, the engine's threads
+  ≈ 31 %, the simulator ≈ 10 %, nginx ≈ 9 % (perf). Per execution: 7 statements (claim, credentials, call
+  budget, write-ahead, outcome, sibling check, audit; 5 of them commit), a balance call and an order call on
+  a fresh connection (the order never rides a reused connection: libcurl may resend a request on a connection
+  it finds dead). Next: read the credentials in the claim, check the siblings in the outcome statement and
+  write the audit row with it (7 → 4 statements, 5 → 4 commits), and keep one connection per worker for the
+  balance calls.
 MD
 echo "$sim"; echo "pgbench_tps=$pg_tps webhook_rps=$wh_rps ratio=$ratio% floor_rps=$fl_rps floor_ratio=$floor_ratio% static_rps=$st_rps $wh_line"; echo "$fan"
 echo "$cold_activity"; echo "$cold_webhook"
