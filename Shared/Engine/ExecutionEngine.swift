@@ -91,7 +91,15 @@ extension ExecutionEngine {
     /// The user's adapter for `exchange` with their decrypted key, and the key's fingerprint; nil when the
     /// credentials are missing, marked invalid, or fail to open (logged, never the key).
     public func openAdapter(userID: UUID, exchange: String, credentials: CredentialStore, log: Logger) throws -> (any ExchangeAdapter, String)? {
-        guard let (connected, blob) = try credentials.find(userID: userID, exchange: exchange), connected.isValid else { return nil }
+        guard let (connected, blob) = try credentials.find(userID: userID, exchange: exchange) else { return nil }
+        return try openAdapter(userID: userID, exchange: exchange,
+                               stored: StoredCredentials(isValid: connected.isValid, fingerprint: connected.fingerprint, blob: blob), log: log)
+    }
+
+    /// The same from credentials already read (with a claim).
+    public func openAdapter(userID: UUID, exchange: String, stored: StoredCredentials?, log: Logger) throws -> (any ExchangeAdapter, String)? {
+        guard let stored, stored.isValid else { return nil }
+        let blob = stored.blob
         let plaintext: [UInt8]
         do {
             plaintext = try vault.open(blob, userID: userID, exchange: exchange)
@@ -105,7 +113,7 @@ extension ExecutionEngine {
         let adapter: any ExchangeAdapter = exchange == "binance"
             ? BinanceAdapter(baseURL: environment.binanceBaseURL, credentials: creds, timeout: timeout, allowProduction: allowProduction)
             : MEXCAdapter(baseURL: environment.mexcBaseURL, credentials: creds, timeout: timeout, allowProduction: allowProduction)
-        return (adapter, connected.fingerprint)
+        return (adapter, stored.fingerprint)
     }
 
     /// Records what the exchange says about an execution the caller claimed (the reconciliation's repair), with
@@ -455,8 +463,9 @@ final class Worker {
         return engaged
     }
 
+    /// The claim's own credentials (read with it): no further statement.
     func openAdapter(_ claim: ClaimedExecution, credentials: CredentialStore, log: Logger) throws -> (any ExchangeAdapter, String)? {
-        try engine.openAdapter(userID: claim.userID, exchange: claim.exchange, credentials: credentials, log: log)
+        try engine.openAdapter(userID: claim.userID, exchange: claim.exchange, stored: claim.storedCredentials, log: log)
     }
 
     func symbolRules(_ adapter: any ExchangeAdapter, _ claim: ClaimedExecution) throws(ExchangeError) -> SymbolRules {
@@ -495,6 +504,7 @@ extension ClaimedExecution {
                          requestedQuantity: requestedQuantity, limitPrice: limitPrice, submittedAt: submittedAt,
                          unknownSince: status == .unknown && self.status != .unknown ? Date() : unknownSince,
                          notFoundCount: status == .unknown && self.status != .unknown ? 0 : notFoundCount, manualRetry: manualRetry, leaseOwner: leaseOwner, filledQuantity: filledQuantity, userActive: userActive, tradingEnabled: tradingEnabled,
-                         riskProfile: riskProfile, positionSizePct: positionSizePct, stopLossPct: stopLossPct, takeProfitPct: takeProfitPct)
+                         riskProfile: riskProfile, positionSizePct: positionSizePct, stopLossPct: stopLossPct, takeProfitPct: takeProfitPct,
+                         storedCredentials: storedCredentials)
     }
 }

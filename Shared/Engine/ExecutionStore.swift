@@ -34,6 +34,17 @@ public struct ClaimedExecution: Sendable {
     public let positionSizePct: Decimal
     public let stopLossPct: Decimal
     public let takeProfitPct: Decimal
+    /// The user's sealed key for this exchange, read with the claim (one statement fewer per execution); nil
+    /// when the user has none.
+    public let storedCredentials: StoredCredentials?
+}
+
+/// A user's sealed exchange key as stored (ciphertext, never the key), with its state.
+public struct StoredCredentials: Sendable, CustomStringConvertible {
+    public let isValid: Bool
+    public let fingerprint: String
+    public let blob: [UInt8]
+    public var description: String { "StoredCredentials(valid: \(isValid), fingerprint: \(fingerprint), blob: REDACTED)" }
 }
 
 /// Optional column values written together with a transition.
@@ -121,9 +132,11 @@ public struct ExecutionStore {
                    s.signal_id AS signal_ref, s.timestamp AS signal_ts,
                    COALESCE(u.is_active, false) AS is_active, COALESCE(tc.is_enabled, false) AS is_enabled,
                    COALESCE(u.risk_profile, 'conservative') AS risk_profile, COALESCE(u.max_position_size_pct, 0)::text AS pct,
-                   COALESCE(tc.stop_loss_pct, 0)::text AS sl, COALESCE(tc.take_profit_pct, 0)::text AS tp
+                   COALESCE(tc.stop_loss_pct, 0)::text AS sl, COALESCE(tc.take_profit_pct, 0)::text AS tp,
+                   ec.is_valid AS cred_valid, ec.key_fingerprint AS cred_fingerprint, ec.encrypted_blob AS cred_blob
             FROM claimed c JOIN signals s ON s.id = c.signal_id LEFT JOIN users u ON u.id = c.user_id
             LEFT JOIN trading_configs tc ON tc.user_id = c.user_id
+            LEFT JOIN exchange_credentials ec ON ec.user_id = c.user_id AND ec.exchange = c.exchange
             """, [owner, signal, list, ExecutionStore.leaseSeconds, staleAfter, execution, anyTime]) else { return nil }
         func dec(_ c: String) throws(DatabaseError) -> Decimal? { try row.optionalString(c).flatMap { Decimal(string: $0) } }
         return ClaimedExecution(
@@ -136,7 +149,9 @@ public struct ExecutionStore {
             notFoundCount: try row.int("not_found_count"), manualRetry: try row.bool("manual_retry"), leaseOwner: try row.string("lease_owner"), filledQuantity: try dec("filled") ?? 0,
             userActive: try row.bool("is_active"), tradingEnabled: try row.bool("is_enabled"),
             riskProfile: RiskProfile(rawValue: try row.string("risk_profile")) ?? .conservative,
-            positionSizePct: try dec("pct") ?? 0, stopLossPct: try dec("sl") ?? 0, takeProfitPct: try dec("tp") ?? 0)
+            positionSizePct: try dec("pct") ?? 0, stopLossPct: try dec("sl") ?? 0, takeProfitPct: try dec("tp") ?? 0,
+            storedCredentials: try row.optionalBool("cred_valid") == nil ? nil : StoredCredentials(
+                isValid: try row.bool("cred_valid"), fingerprint: try row.string("cred_fingerprint"), blob: try row.bytes("cred_blob")))
     }
 
     /// Moves `claim` from its status to `to` (checked by the state machine), writes the event and queues the
