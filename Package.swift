@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Domain", path: "Shared/Domain", swiftSettings: swiftSettings),
         .target(name: "Accounts", dependencies: ["Core", "Crypto", "Database", "Domain"], path: "Shared/Accounts", swiftSettings: swiftSettings),
         .target(name: "Vault", dependencies: ["Core", "Crypto", "Database"], path: "Shared/Vault", swiftSettings: swiftSettings),
-        .target(name: "Engine", dependencies: ["Core", "Database", "Domain", "Exchange", "Vault", "Accounts"],
+        .target(name: "Engine", dependencies: ["Core", "Database", "Domain", "Exchange", "Vault", "Accounts", "HTTPClient"],
                 path: "Shared/Engine", swiftSettings: swiftSettings),
         // Scheduled work: reconciliation, retries and the dead-letter queue, the outbox, Telegram, the daily report.
         .target(name: "Operations", dependencies: ["Core", "Database", "Domain", "Exchange", "Vault", "Engine", "HTTPClient"],

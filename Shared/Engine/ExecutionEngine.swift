@@ -4,6 +4,7 @@ import Database
 import Domain
 import Exchange
 import Foundation
+import HTTPClient
 import Vault
 
 /// Settings of the engine, from the environment (docs/configuration.md).
@@ -97,7 +98,8 @@ extension ExecutionEngine {
     }
 
     /// The same from credentials already read (with a claim).
-    public func openAdapter(userID: UUID, exchange: String, stored: StoredCredentials?, log: Logger) throws -> (any ExchangeAdapter, String)? {
+    public func openAdapter(userID: UUID, exchange: String, stored: StoredCredentials?, log: Logger,
+                            http: HTTPClient? = nil) throws -> (any ExchangeAdapter, String)? {
         guard let stored, stored.isValid else { return nil }
         let blob = stored.blob
         let plaintext: [UInt8]
@@ -111,8 +113,8 @@ extension ExecutionEngine {
         let creds = ExchangeCredentials(apiKey: key, apiSecret: secret)
         let timeout = settings.exchangeTimeout
         let adapter: any ExchangeAdapter = exchange == "binance"
-            ? BinanceAdapter(baseURL: environment.binanceBaseURL, credentials: creds, timeout: timeout, allowProduction: allowProduction)
-            : MEXCAdapter(baseURL: environment.mexcBaseURL, credentials: creds, timeout: timeout, allowProduction: allowProduction)
+            ? BinanceAdapter(baseURL: environment.binanceBaseURL, credentials: creds, timeout: timeout, allowProduction: allowProduction, http: http)
+            : MEXCAdapter(baseURL: environment.mexcBaseURL, credentials: creds, timeout: timeout, allowProduction: allowProduction, http: http)
         return (adapter, stored.fingerprint)
     }
 
@@ -140,6 +142,8 @@ final class Worker {
     let db: Connection
     var rules: [String: SymbolRules] = [:]
     var prices: [String: (Decimal, Date)] = [:]
+    /// One HTTP client per exchange, so calls other than order placements reuse a kept-alive connection.
+    var httpClients: [String: HTTPClient] = [:]
     /// The kill switch as last read, re-read at most once a second (a release or engage applies within 1 s).
     var halt: (engaged: Bool, at: Date)?
     var log: Logger
@@ -463,9 +467,12 @@ final class Worker {
         return engaged
     }
 
-    /// The claim's own credentials (read with it): no further statement.
+    /// The claim's own credentials (read with it): no further statement. The worker's HTTP client for that
+    /// exchange: balance, price and status calls reuse its kept-alive connection from one execution to the next.
     func openAdapter(_ claim: ClaimedExecution, credentials: CredentialStore, log: Logger) throws -> (any ExchangeAdapter, String)? {
-        try engine.openAdapter(userID: claim.userID, exchange: claim.exchange, stored: claim.storedCredentials, log: log)
+        let http = httpClients[claim.exchange] ?? HTTPClient()
+        httpClients[claim.exchange] = http
+        return try engine.openAdapter(userID: claim.userID, exchange: claim.exchange, stored: claim.storedCredentials, log: log, http: http)
     }
 
     func symbolRules(_ adapter: any ExchangeAdapter, _ claim: ClaimedExecution) throws(ExchangeError) -> SymbolRules {

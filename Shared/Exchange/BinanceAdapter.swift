@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import HTTPClient
 
 /// Binance spot REST (`/api/v3`, `/sapi/v1`).
 public final class BinanceAdapter: ExchangeAdapter {
@@ -8,11 +9,12 @@ public final class BinanceAdapter: ExchangeAdapter {
     private var rulesCache: [String: SymbolRules] = [:]
 
     /// `allowProduction` must be true for production hosts (from `EXCHANGE_ALLOW_PRODUCTION`); otherwise
-    /// every call fails with `productionNotAllowed`.
+    /// every call fails with `productionNotAllowed`. `http`: a client whose kept-alive connections this adapter
+    /// may reuse (one per engine worker: not thread-safe); order placements always open a fresh connection.
     public init(baseURL: String, credentials: ExchangeCredentials, recvWindowMs: Int = 5000, timeout: Double = 10,
-                allowProduction: Bool = false) {
+                allowProduction: Bool = false, http: HTTPClient? = nil) {
         client = SignedRESTClient(exchange: .binance, baseURL: baseURL, credentials: credentials,
-                                  recvWindowMs: recvWindowMs, timeout: timeout, allowProduction: allowProduction)
+                                  recvWindowMs: recvWindowMs, timeout: timeout, allowProduction: allowProduction, http: http)
     }
 
     public var usage: RateLimitUsage { client.usage }

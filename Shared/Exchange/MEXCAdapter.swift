@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import HTTPClient
 
 /// MEXC spot v3 REST. Differences from Binance handled here: IOC is an order *type*; the order reply has no
 /// status (a follow-up query fills it in); precision fields instead of filters; no endpoint reports a key's
@@ -10,11 +11,12 @@ public final class MEXCAdapter: ExchangeAdapter {
     private var rulesCache: [String: SymbolRules] = [:]
 
     /// `allowProduction` must be true for production hosts (from `EXCHANGE_ALLOW_PRODUCTION`); otherwise
-    /// every call fails with `productionNotAllowed`.
+    /// every call fails with `productionNotAllowed`. `http`: a client whose kept-alive connections this adapter
+    /// may reuse (one per engine worker: not thread-safe); order placements always open a fresh connection.
     public init(baseURL: String, credentials: ExchangeCredentials, recvWindowMs: Int = 5000, timeout: Double = 10,
-                allowProduction: Bool = false) {
+                allowProduction: Bool = false, http: HTTPClient? = nil) {
         client = SignedRESTClient(exchange: .mexc, baseURL: baseURL, credentials: credentials,
-                                  recvWindowMs: recvWindowMs, timeout: timeout, allowProduction: allowProduction)
+                                  recvWindowMs: recvWindowMs, timeout: timeout, allowProduction: allowProduction, http: http)
     }
 
     public var usage: RateLimitUsage { client.usage }

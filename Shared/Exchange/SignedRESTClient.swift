@@ -11,7 +11,7 @@ final class SignedRESTClient {
     let credentials: ExchangeCredentials
     let recvWindowMs: Int
     let timeout: Double
-    private let http = HTTPClient()
+    private let http: HTTPClient
     /// serverTime − localTime, in ms, from the last `syncTime`.
     var timeOffsetMs: Int64 = 0
     private(set) var usage = RateLimitUsage()
@@ -21,7 +21,8 @@ final class SignedRESTClient {
     let permitted: Bool
 
     init(exchange: ExchangeName, baseURL: String, credentials: ExchangeCredentials, recvWindowMs: Int = 5000, timeout: Double = 10,
-         allowProduction: Bool = false) {
+         allowProduction: Bool = false, http: HTTPClient? = nil) {
+        self.http = http ?? HTTPClient()
         self.exchange = exchange
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         permitted = allowProduction || !ExchangeEnvironment.isProduction(url: baseURL)

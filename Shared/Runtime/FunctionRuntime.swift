@@ -244,8 +244,8 @@ public struct FunctionRuntime {
         params.reserveCapacity(32)
         // Byte-level: split each `NAME=value` C string at its first `=` without an intermediate String.
         while let entry = cursor.pointee {
-            entry.withMemoryRebound(to: UInt8.self, capacity: 1) { p in
-                let length = strlen(entry)
+            let length = strlen(entry)
+            entry.withMemoryRebound(to: UInt8.self, capacity: length + 1) { p in
                 let bytes = UnsafeBufferPointer(start: p, count: length)
                 if let eq = bytes.firstIndex(of: UInt8(ascii: "=")) {
                     params[String(decoding: UnsafeBufferPointer(rebasing: bytes[..<eq]), as: UTF8.self)] =

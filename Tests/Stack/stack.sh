@@ -257,7 +257,9 @@ SQL
   # (docs/benchmarks.md). Both still authenticate with their password (pg_hba.conf, pg_init).
   (umask 027 && printf 'postgresql://signalbridge_owner:%s@127.0.0.1:%s/signalbridge\n' "$(cat "$SECRETS/owner.password")" "$PG_PORT" \
     >"$SECRETS/owner.url")
-  (umask 027 && printf 'postgresql://signalbridge_app:%s@/signalbridge?host=%s&port=%s\n' "$(cat "$SECRETS/app.password")" "$PGSOCK" "$PG_PORT" \
+  local socket_dir
+  socket_dir=$(printf '%s' "$PGSOCK" | sed 's/%/%25/g; s/ /%20/g; s/&/%26/g; s/#/%23/g; s/?/%3F/g; s/+/%2B/g')
+  (umask 027 && printf 'postgresql://signalbridge_app:%s@/signalbridge?host=%s&port=%s\n' "$(cat "$SECRETS/app.password")" "$socket_dir" "$PG_PORT" \
     >"$SECRETS/app.url")
   if is_root; then chgrp "$SERVICE_USER" "$SECRETS/app.url"; fi
 }
