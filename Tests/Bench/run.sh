@@ -58,6 +58,11 @@ wh_rps=$(awk '/Requests\/sec/ {print $2}' <<<"$wh")
 wh_line=$(grep '^BENCH' <<<"$wh")
 
 echo "[bench] fan-out: 1,000 users x 2 exchanges" >&2
+# Start from a quiet database: the loads above left ~100k new rows for autovacuum and dirty buffers for the
+# checkpointer, which otherwise land in the middle of this measurement (seen: 134 ms instead of ~90 ms).
+psql "$OWNER_URL" -X -q -c "VACUUM ANALYZE"
+pg_admin=(psql -X -q -h "$SIGNALBRIDGE_STATE_DIR/run/pg" -p "$PG_PORT" -U postgres -d signalbridge -c CHECKPOINT)
+if [ "$(id -u)" = 0 ]; then runuser -u signalbridge -- "${pg_admin[@]}"; else "${pg_admin[@]}"; fi
 fan=$(BENCH_WEBHOOK_KEY=$key .local/venv/bin/python Tests/Bench/fanout.py 1000)
 
 echo "[bench] nginx static return 200, 16 connections" >&2
@@ -187,20 +192,23 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
   and the list of eligible pairs) and expanding it into execution rows right after the response, with the
   unique (signal, user, exchange) key keeping the expansion idempotent — a change of the seed's "one
   transaction stores the signal and its executions" rule, not made yet.
-- **All orders acknowledged (target 2 s).** 4.9 s → ~2.9–3.2 s on 2026-11-21 from two findings: each claim of a
-  signal's execution read and sorted all of the signal's rows (a sequential scan and a sort of 2,000 rows,
-  1.3 ms, 2,000 times: quadratic; migration 015's partial index makes it 0.03 ms), and this benchmark's own
-  polling started a psql process every 50 ms (≈ 15 % of the box during the measurement; now one session).
-  What is left is CPU (the box is ≈ 98 % busy during the fan-out): PostgreSQL ≈ 45 %, the engine's threads
-  ≈ 31 %, the simulator ≈ 10 %, nginx ≈ 9 % (perf). Per execution: 6 statements since the credentials are
-  read with the claim (claim, call budget, write-ahead, outcome, sibling check, audit; 5 of them commit), a
-  balance call and an order call on a fresh connection (the order never rides a reused connection: libcurl may
-  resend a request on a connection it finds dead). pg_stat_statements over one fan-out (2,000 executions):
-  the 4,000 transitions 704 ms (176 µs each: every status change rewrites the row with a new entry in each of
-  the 8 indexes, as status and updated_at appear in partial indexes, so no update is HOT), the 2,000 claims
-  354 ms (same reason: the lease update sets updated_at), call budget 231 ms, audit 129 ms, sibling check
-  53 ms. Next: claims that leave indexed columns alone plus a lower fillfactor (HOT lease updates), the
-  sibling check and the audit row inside the outcome statement, and one connection per worker for balance calls.
+- **All orders acknowledged (target 2 s).** 4.9 s → ~2.7 s on 2026-11-21. Each claim of a signal's execution
+  read and sorted all of the signal's rows (a sequential scan and a sort of 2,000 rows, 1.3 ms, 2,000 times:
+  quadratic; migration 015's partial index makes it 0.03 ms); this benchmark's own polling started a psql
+  process every 50 ms (≈ 15 % of the box during the measurement; now one session); the claim reads the
+  credentials (one statement fewer) and touches no indexed column, so with migration 016's free space it is a
+  HOT update (1,848 of 2,000); each engine worker keeps one HTTP client per exchange, so balance and status
+  calls reuse a connection (orders still open a fresh one: libcurl may resend a request on a connection it
+  finds dead). What is left is CPU (the box is ≈ 98 % busy during the fan-out): PostgreSQL ≈ 45 %, the
+  engine's threads ≈ 31 %, the simulator ≈ 10 %, nginx ≈ 9 % (perf, before the last two changes). Per
+  execution: 6 statements (claim, call budget, write-ahead, outcome, sibling check, audit; 5 commit), a
+  balance call and an order call. pg_stat_statements over one fan-out (before the HOT claims): the 4,000
+  transitions 704 ms (176 µs each: a status change writes a new entry in each of the 8 indexes, since status
+  and updated_at appear in partial indexes), 2,000 claims 354 ms, call budget 231 ms, audit 129 ms, sibling
+  check 53 ms. The sibling check stays a statement of its own on purpose: inside the outcome statement, two
+  siblings finishing at once would each miss the other's outcome and the US-03 alert would be lost. Next:
+  the audit row in the pipeline of the outcome (libpq pipeline mode), fewer indexes touched by a status
+  change, and a fan-out this large spread over several processes on a machine with more cores.
 MD
 echo "$sim"; echo "pgbench_tps=$pg_tps webhook_rps=$wh_rps ratio=$ratio% floor_rps=$fl_rps floor_ratio=$floor_ratio% static_rps=$st_rps $wh_line"; echo "$fan"
 echo "$cold_activity"; echo "$cold_webhook"
