@@ -97,17 +97,13 @@ struct SignalWebhook {
             if try why?.bool("key_ok") != true {
                 throw APIError(.invalidToken, "Missing or invalid X-API-Key, or this key requires a signed request")
             }
+            touchKey(keyHash, requestID: req.requestID)  // an authenticated use, even if it stores nothing (rare)
             if let existing = try db.queryOne(Queries.findSignal, [signal.signalID]) {
                 return try replay(existing, payloadHash: payloadHash, signalID: signal.signalID)  // EC-06
             }
             throw APIError.validation([FieldProblem("symbol", "Unsupported symbol \(signal.symbol)")])
         }
-        if try row.bool("touch_due") {
-            // Once a minute per key at most; the signal is stored whatever happens here.
-            do { try db.query(Queries.touchKey, [keyHash]) } catch {
-                logger.warning("webhook key last-used time not updated", ["request_id": .string(req.requestID), "error": .string(error.description)])
-            }
-        }
+        if try row.bool("touch_due") { touchKey(keyHash, requestID: req.requestID) }
         let id = try row.uuid("id"), receivedAt = try row.date("received_at")
         let executions = try row.int("executions"), skipped = try row.int("skipped"), halted = try row.bool("halted")
         logger.info("signal received", ["request_id": .string(req.requestID), "signal_id": .string(signal.signalID),
@@ -124,6 +120,14 @@ struct SignalWebhook {
             }
         }
         return response
+    }
+
+    /// The key's last-used time (at most once a minute, `Queries.touchKey`); best effort: the request's outcome
+    /// never depends on it.
+    func touchKey(_ keyHash: ByteaParameter, requestID: String) {
+        do { try db.query(Queries.touchKey, [keyHash]) } catch {
+            logger.warning("webhook key last-used time not updated", ["request_id": .string(requestID), "error": .string(error.description)])
+        }
     }
 
     /// The TradingSignal contract: 422 naming every offending field; stale or future signals refused.

@@ -75,6 +75,21 @@ def test_same_signal_id_is_acknowledged_once(api, key, make_user, admin):
     assert conflict.status_code == 409 and conflict.json()["code"] == "REQ_4009"
 
 
+def test_last_used_time_is_kept_at_most_a_minute_stale(api, key):
+    """Written by a statement of its own at most once a minute; a replay (which stores nothing) counts as a use."""
+    def last_used():
+        return sql("SELECT extract(epoch FROM now() - last_used_at)::int FROM webhook_keys WHERE key_prefix = :'p1'", key[:12])[0][0]
+    body = signal(action=1)
+    assert post_signal(api, key, body).status_code == 200
+    assert int(last_used()) <= 5
+    sql("UPDATE webhook_keys SET last_used_at = now() - interval '10 minutes' WHERE key_prefix = :'p1'", key[:12])
+    assert post_signal(api, key, body).headers["Idempotent-Replayed"] == "true"
+    assert int(last_used()) <= 5
+    sql("UPDATE webhook_keys SET last_used_at = now() - interval '30 seconds' WHERE key_prefix = :'p1'", key[:12])
+    assert post_signal(api, key, signal(action=1)).status_code == 200
+    assert 30 <= int(last_used()) <= 35  # fresh enough: not rewritten
+
+
 def test_hold_stores_the_signal_and_orders_nothing(api, key, make_user, admin):
     trader = make_trader(make_user, admin)
     body = signal(action=1)

@@ -47,6 +47,7 @@ curl -fsS -X POST -d '{}' "$SIGNALBRIDGE_BASE_URL/_bench/floor" >/dev/null
 fl=$(wrk -t2 -c16 -d"${DURATION}s" -s Tests/Bench/floor.lua "$SIGNALBRIDGE_BASE_URL")
 fl_rps=$(awk '/Requests\/sec/ {print $2}' <<<"$fl")
 kill $(cat "$FLOOR_PID") 2>/dev/null || true
+rm -f "$FLOOR_PID"
 FLOOR_PID=""
 
 echo "[bench] webhook (auth + validation + dedupe + durable insert, HOLD), 16 connections" >&2
