@@ -56,6 +56,25 @@ def test_partial_failure_keeps_the_success_and_alerts(api, key, make_user, admin
     assert sql("SELECT count(*) FROM notifications WHERE user_id IS NULL AND text LIKE :'p1'", f"%{rows[0][4]}%")[0][0] == "1"
 
 
+# SEC-05 in the engine: the claim counts the call; over the user's budget nothing is sent and it waits a minute.
+def test_call_budget_postpones_the_order(api, key, make_user, admin):
+    trader = make_trader(make_user, admin, exchanges=("binance",))
+    # This minute's and the next minute's budget full (10 calls), so the claim cannot straddle a minute boundary.
+    sql("""INSERT INTO exchange_call_budget (user_id, window_start, calls)
+           SELECT :'p1', date_trunc('minute', now()) + make_interval(mins => m), 10 FROM generate_series(0, 1) m
+           ON CONFLICT (user_id, window_start) DO UPDATE SET calls = 10""", trader.user.id)
+    post_signal(api, key, signal())
+    deadline = time.time() + 15
+    while time.time() < deadline and "budget" not in (trader.executions() or [["", "", ""]])[0][2]:
+        time.sleep(0.1)
+    rows = trader.executions()
+    assert [(r[0], r[1]) for r in rows] == [("binance", "pending")] and "SEC-05" in rows[0][2], rows
+    assert sim_orders("binance", trader.keys["binance"]) == []
+    assert sql("SELECT sum(calls)::int FROM exchange_call_budget WHERE user_id = :'p1'", trader.user.id)[0][0] == "21"
+    assert sql("SELECT next_attempt_at > now() + interval '1 second' FROM executions WHERE id = :'p1'", rows[0][4])[0][0] == "t"
+    sql("UPDATE trading_configs SET is_enabled = false WHERE user_id = :'p1'", trader.user.id)  # a later sweep cancels it
+
+
 def test_ec01_exchange_down_then_back(api, key, make_user, admin):
     trader = make_trader(make_user, admin, exchanges=("binance",))
     sim("binance", "/_sim/faults", {"kind": "maintenance", "count": 100})
