@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: a fresh stack of its own (release build, .local/bench, ports 18080/55433/19101/19102/19103, so
+# `make bench`: a fresh stack of its own (release build, .local/bench, ports 18080/15433/19101/19102/19103, so
 # test data never skews the figures; no local cron runner, so no scheduled job runs during a measurement), the
 # benchmarks in one go, then docs/benchmarks.md rewritten. Loopback only; every load run is bounded by DURATION
 # seconds.
@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 export CONFIG=release DURATION=${DURATION:-10} SIGNALBRIDGE_STATE_DIR=$ROOT/.local/bench
-export HTTP_PORT=18080 PG_PORT=55433 SIM_BINANCE_PORT=19101 SIM_MEXC_PORT=19102 TELEGRAM_PORT=19103 LOCAL_CRON=off
+export HTTP_PORT=18080 PG_PORT=15433 SIM_BINANCE_PORT=19101 SIM_MEXC_PORT=19102 TELEGRAM_PORT=19103 LOCAL_CRON=off
 export FUNCTION_PROCESSES=${FUNCTION_PROCESSES:-8} TRADING_ENABLED=true LOG_LEVEL=warning
 STACK=Tests/Stack/stack.sh
 FLOOR_PID=""

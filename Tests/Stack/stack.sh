@@ -25,7 +25,7 @@
 # service. nginx connects to run/<name>.sock by path for every request, so renaming that symlink sends new
 # requests to a new generation at once, with no nginx reload (docs/runbook.md, "Deploying one function").
 #
-# Environment: CONFIG (release|debug, default release), HTTP_PORT (8080), PG_PORT (55432),
+# Environment: CONFIG (release|debug, default release), HTTP_PORT (8080), PG_PORT (15432),
 # SIM_BINANCE_PORT (9101), SIM_MEXC_PORT (9102), TELEGRAM_PORT (9103, the fake Telegram),
 # FUNCTION_PROCESSES (2), SIGNALBRIDGE_STATE_DIR (.local), LOCAL_CRON (on; off: no cron runner, the tests run
 # the jobs with `job`), TELEGRAM_API_BASE (unset: the fake Telegram; set: that server is used and no fake is
@@ -38,7 +38,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 STATE=${SIGNALBRIDGE_STATE_DIR:-$ROOT/.local}
 CONFIG=${CONFIG:-release}
 HTTP_PORT=${HTTP_PORT:-8080}
-PG_PORT=${PG_PORT:-55432}
+# Below Linux's ephemeral range (32768-60999): a port in it can be held by any client socket of the machine as
+# its source port (it happened once with 55432 after a benchmark), and then PostgreSQL cannot bind.
+PG_PORT=${PG_PORT:-15432}
 SIM_BINANCE_PORT=${SIM_BINANCE_PORT:-9101}
 SIM_MEXC_PORT=${SIM_MEXC_PORT:-9102}
 TELEGRAM_PORT=${TELEGRAM_PORT:-9103}
@@ -203,14 +205,14 @@ pg_start() {
     die "port $PG_PORT is taken by another program (set PG_PORT)"
   fi
   say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-  # The port lies in Linux's ephemeral range (32768-60999): a client socket of this machine can hold it as its
-  # source port for a while (seen once after a benchmark's connection churn). Bind failures are retried for
-  # up to ~30 s; anything else fails at once.
+  # A port chosen in Linux's ephemeral range (PG_PORT set by the caller) can be held by a client socket of this
+  # machine for a while: bind failures are retried for up to ~30 s; anything else fails at once. `-p` makes a
+  # cluster created with another port follow PG_PORT.
   local attempt
   for attempt in 1 2 3 4 5 6; do
     local mark
     mark=0; [ -f "$LOG/postgres.log" ] && mark=$(wc -l <"$LOG/postgres.log")
-    as_service "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$LOG/postgres.log" -w -t 60 start >/dev/null && return 0
+    as_service "$PG_BIN/pg_ctl" -D "$PGDATA" -o "-p $PG_PORT" -l "$LOG/postgres.log" -w -t 60 start >/dev/null && return 0
     tail -n +"$((mark + 1))" "$LOG/postgres.log" | grep -q "Address already in use" || break
     say "port $PG_PORT is held by a client socket ($(ss -tanH "( sport = :$PG_PORT )" 2>/dev/null | awk '{print $1}' | sort | uniq -c | xargs)); retrying"
     sleep 5
