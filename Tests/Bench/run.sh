@@ -175,7 +175,7 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
   ≈ 12k TPS for the HOLD statement against ≈ 14.5k for a bare insert of the same signal row and ≈ 18–19k for the
   3-column reference row: the signals row (3 indexes, a UUID key, a CHECK constraint) and the key lookup
   cost more than the reference; the rest is PostgreSQL running cache-cold among the other processes.
-- What moved the numbers on 2026-11-21 (3,192 → ~4,100–4,350 req/s in the experiments): HOLD runs a statement
+- What moved the numbers on 2026-11-21 (3,192 → 4,000–4,750 req/s over the runs): HOLD runs a statement
   of its own (PostgreSQL opens and locks every table and index a statement names, even in CTEs that produce no
   row: the fan-out statement cost a HOLD 2.5× the database CPU, 259 µs against ~139 µs in pgbench); the
   functions reach PostgreSQL over its Unix socket (loopback TCP cost both sides ≈ 15 %); request bodies,
@@ -208,8 +208,8 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
   engine's threads ≈ 31 %, the simulator ≈ 10 %, nginx ≈ 9 % (perf, before the last two changes). Per
   execution: 6 statements (claim, call budget, write-ahead, outcome, sibling check, audit; 5 commit), a
   balance call and an order call. pg_stat_statements over one fan-out (before the HOT claims): the 4,000
-  transitions 704 ms (176 µs each: a status change writes a new entry in each of the 8 indexes, since status
-  and updated_at appear in partial indexes), 2,000 claims 354 ms, call budget 231 ms, audit 129 ms, sibling
+  transitions 704 ms (176 µs each: a status change is never a HOT update, since status and updated_at appear
+  in partial indexes, so each of the 6 full indexes gets a new entry, and a partial one when the status matches), 2,000 claims 354 ms, call budget 231 ms, audit 129 ms, sibling
   check 53 ms. The sibling check stays a statement of its own on purpose: inside the outcome statement, two
   siblings finishing at once would each miss the other's outcome and the US-03 alert would be lost. Next:
   the audit row in the pipeline of the outcome (libpq pipeline mode), fewer indexes touched by a status
