@@ -22,14 +22,13 @@ enum Queries {
         FROM signals s WHERE s.signal_id = $1
         """
 
-    /// HOLD: authenticate the key and insert the signal if its symbol is listed and its id is new — nothing to fan
-    /// out. Same columns as `receive`. A statement of its
-    /// own because PostgreSQL opens and locks every table and index a statement names, even in CTEs that produce
-    /// no row: `receive` for a HOLD cost 2.5× this statement's database CPU (docs/benchmarks.md).
-    static let receiveHold = """
+    /// What both receiving statements start with: the key (unrevoked; signed when it requires it — `$signed`),
+    /// and the signal inserted if its symbol is listed and its id is new. Parameters $1–$10 are the same in both.
+    private static func keyAndSignal(signed: String) -> String {
+        """
         WITH key AS (
             SELECT id, last_used_at FROM webhook_keys
-            WHERE key_hash = $9::bytea AND revoked_at IS NULL AND (NOT require_signature OR $11::boolean)
+            WHERE key_hash = $9::bytea AND revoked_at IS NULL AND (NOT require_signature OR \(signed)::boolean)
         ), ins AS (
             INSERT INTO signals (signal_id, timestamp, symbol, action, confidence, model_version, source, features_snapshot,
                                  payload_hash, webhook_key_id)
@@ -38,28 +37,25 @@ enum Queries {
             ON CONFLICT (signal_id) DO NOTHING
             RETURNING id, received_at
         )
+        """
+    }
+
+    /// HOLD: authenticate the key and insert the signal — nothing to fan out. Same columns as `receive`. A
+    /// statement of its own because PostgreSQL opens and locks every table and index a statement names, even in
+    /// CTEs that produce no row: `receive` for a HOLD cost 2.5× this statement's database CPU (docs/benchmarks.md).
+    static let receiveHold = keyAndSignal(signed: "$11") + """
         SELECT ins.id, ins.received_at, 0 AS executions, 0 AS skipped, false AS halted,
                (SELECT last_used_at IS NULL OR last_used_at < now() - interval '60 seconds' FROM key) AS touch_due
         FROM ins
         """
 
     /// BUY/SELL. One statement, one round trip, one commit: authenticate the key, insert the signal if its symbol
-    /// is listed and its id is new, and fan it out: every active user × every exchange in their list is either an execution (eligible) or a recorded
-    /// skip with its reason. Eligibility: kill switch off, trading enabled, confidence ≥ the
+    /// is listed and its id is new, and fan it out: every active user × every exchange in their list is either an
+    /// execution (eligible) or a recorded skip with its reason. Eligibility: kill switch off, trading enabled, confidence ≥ the
     /// user's minimum, today's trades under the cap (FREE: 5, RN-U01; else max_daily_trades), exchange
     /// connected with valid credentials, symbol listed there.
-    static let receive = """
-        WITH key AS (
-            SELECT id, last_used_at FROM webhook_keys
-            WHERE key_hash = $9::bytea AND revoked_at IS NULL AND (NOT require_signature OR $12::boolean)
-        ), ins AS (
-            INSERT INTO signals (signal_id, timestamp, symbol, action, confidence, model_version, source, features_snapshot,
-                                 payload_hash, webhook_key_id)
-            SELECT $1::text, $2::timestamptz, $3::text, $4::int, $5::numeric, $6::text, $7::text, $8::jsonb, $10::bytea, k.id FROM key k
-            WHERE EXISTS (SELECT 1 FROM exchange_symbols WHERE symbol = $3::text AND is_enabled)
-            ON CONFLICT (signal_id) DO NOTHING
-            RETURNING id, received_at
-        ), params AS (
+    static let receive = keyAndSignal(signed: "$12") + """
+        , params AS (
             SELECT ins.id AS signal_uuid, $5::numeric AS confidence, $3::text AS symbol,
                    CASE WHEN $4::int = 0 THEN 'sell' ELSE 'buy' END AS side,
                    (NOT $11::boolean OR COALESCE((SELECT (value->>'engaged')::boolean FROM system_settings WHERE key = 'kill_switch'), true)) AS halted,

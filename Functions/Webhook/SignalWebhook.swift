@@ -103,6 +103,8 @@ struct SignalWebhook {
             }
             throw APIError.validation([FieldProblem("symbol", "Unsupported symbol \(signal.symbol)")])
         }
+        // Once a minute per key at most, and before the answer, so a caller who sees the acknowledgment also sees
+        // the key as used (one extra round trip a minute; the UPDATE inside the statement cost every request).
         if try row.bool("touch_due") { touchKey(keyHash, requestID: req.requestID) }
         let id = try row.uuid("id"), receivedAt = try row.date("received_at")
         let executions = try row.int("executions"), skipped = try row.int("skipped"), halted = try row.bool("halted")

@@ -106,19 +106,11 @@ public final class MEXCAdapter: ExchangeAdapter {
     }
 
     public func allOrders(symbol: String, since: Date) throws(ExchangeError) -> [ExchangeOrder] {
-        let start = max(since, Date().addingTimeInterval(-86_000))
-        let list = try client.send("GET", "/api/v3/allOrders", [("symbol", symbol), ("startTime", String(Int64(start.timeIntervalSince1970 * 1000))),
-                                                                ("limit", "1000")], signed: true)
-        var orders: [ExchangeOrder] = []
-        for o in list.array ?? [] { orders.append(try Field.order(o)) }
-        return orders
+        try client.allOrders(symbol: symbol, since: since)
     }
 
     public func openOrders(symbol: String?) throws(ExchangeError) -> [ExchangeOrder] {
-        let list = try client.send("GET", "/api/v3/openOrders", symbol.map { [("symbol", $0)] } ?? [], signed: true)
-        var orders: [ExchangeOrder] = []
-        for o in list.array ?? [] { orders.append(try Field.order(o)) }
-        return orders
+        try client.orders("/api/v3/openOrders", symbol.map { [("symbol", $0)] } ?? [])
     }
 
     public func recentTrades(symbol: String, limit: Int) throws(ExchangeError) -> [AccountTrade] {

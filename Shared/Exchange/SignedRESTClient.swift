@@ -48,6 +48,21 @@ final class SignedRESTClient {
         }
     }
 
+    /// A signed GET answering a list of orders: `allOrders` and `openOrders` have the same shape on both exchanges.
+    func orders(_ path: String, _ parameters: [(String, String)]) throws(ExchangeError) -> [ExchangeOrder] {
+        let list = try send("GET", path, parameters, signed: true)
+        var orders: [ExchangeOrder] = []
+        for o in list.array ?? [] { orders.append(try Field.order(o)) }
+        return orders
+    }
+
+    /// `allOrders` since a time (at most the last ~24 h, which both exchanges allow in one window), up to 1,000.
+    func allOrders(symbol: String, since: Date) throws(ExchangeError) -> [ExchangeOrder] {
+        let start = max(since, Date().addingTimeInterval(-86_000))
+        return try orders("/api/v3/allOrders", [("symbol", symbol), ("startTime", String(Int64(start.timeIntervalSince1970 * 1000))),
+                                                 ("limit", "1000")])
+    }
+
     func syncTime() throws(ExchangeError) -> Date {
         let before = SignedRESTClient.nowMs()
         let body = try sendOnce("GET", "/api/v3/time", [], signed: false, isOrderPlacement: false)

@@ -205,20 +205,9 @@ pg_start() {
     die "port $PG_PORT is taken by another program (set PG_PORT)"
   fi
   say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-  # A port chosen in Linux's ephemeral range (PG_PORT set by the caller) can be held by a client socket of this
-  # machine for a while: bind failures are retried for up to ~30 s; anything else fails at once. `-p` makes a
-  # cluster created with another port follow PG_PORT.
-  local attempt
-  for attempt in 1 2 3 4 5 6; do
-    local mark
-    mark=0; [ -f "$LOG/postgres.log" ] && mark=$(wc -l <"$LOG/postgres.log")
-    as_service "$PG_BIN/pg_ctl" -D "$PGDATA" -o "-p $PG_PORT" -l "$LOG/postgres.log" -w -t 60 start >/dev/null && return 0
-    tail -n +"$((mark + 1))" "$LOG/postgres.log" | grep -q "Address already in use" || break
-    say "port $PG_PORT is held by a client socket ($(ss -tanH "( sport = :$PG_PORT )" 2>/dev/null | awk '{print $1}' | sort | uniq -c | xargs)); retrying"
-    sleep 5
-  done
-  tail -n 20 "$LOG/postgres.log" >&2
-  die "PostgreSQL did not start"
+  # `-p`: a cluster created with another port follows PG_PORT.
+  as_service "$PG_BIN/pg_ctl" -D "$PGDATA" -o "-p $PG_PORT" -l "$LOG/postgres.log" -w -t 60 start >/dev/null ||
+    { tail -n 20 "$LOG/postgres.log" >&2; die "PostgreSQL did not start"; }
 }
 
 pg_stop() {
