@@ -279,19 +279,21 @@ final class Worker {
                                    kind: .limit(price: price, timeInForce: .immediateOrCancel), quantity: quantity,
                                    clientOrderId: claim.clientOrderId)
         let outcome = call({ () throws(ExchangeError) in try adapter.placeOrder(request) })
-        try? credentials.audit(userID: claim.userID, exchange: claim.exchange, action: "use_for_trade",
-                               success: { if case .success = outcome { true } else { false } }(), error: { if case .failure(let e) = outcome { String(describing: e) } else { nil } }(),
-                               fingerprint: fingerprint, address: nil, userAgent: "engine")
         switch outcome {
         case .success(let order):
-            try adopt(claim, order, store: store, log: log)
+            // The key's use is audited by the statement that records the outcome (one commit for both).
+            try adopt(claim, order, store: store, log: log,
+                      keyUse: KeyUse(action: "use_for_trade", success: true, error: nil, fingerprint: fingerprint))
         case .failure(let error):
+            try? credentials.audit(userID: claim.userID, exchange: claim.exchange, action: "use_for_trade", success: false,
+                                   error: String(describing: error), fingerprint: fingerprint, address: nil, userAgent: "engine")
             try notSent(claim, error, store: store, credentials: credentials, fingerprint: fingerprint, log: log, wasSubmitted: true)
         }
     }
 
-    /// The exchange answered with the order: record what it says.
-    func adopt(_ claim: ClaimedExecution, _ order: ExchangeOrder, store: ExecutionStore, log: Logger) throws {
+    /// The exchange answered with the order: record what it says (with `keyUse`, the audit row of the request
+    /// that placed it).
+    func adopt(_ claim: ClaimedExecution, _ order: ExchangeOrder, store: ExecutionStore, log: Logger, keyUse: KeyUse? = nil) throws {
         var update = ExecutionUpdate()
         update.exchangeOrderId = order.exchangeOrderId
         update.filledQuantity = order.executedQuantity
@@ -305,35 +307,36 @@ final class Worker {
         let what = "\(claim.side.uppercased()) \(ExactDecimal.text(order.executedQuantity)) \(claim.exchangeSymbol) on \(claim.exchange.uppercased())"
         switch order.status {
         case .filled:
-            try finish(claim, to: .filled, update: update, reason: "filled", store: store,
+            try finish(claim, to: .filled, update: update, reason: "filled", store: store, keyUse: keyUse,
                        note: Notification(userID: claim.userID, kind: "execution_filled",
                                           text: "\(what) filled at \(order.averagePrice.map { ExactDecimal.text($0, places: 2) } ?? "?")."))
         case .partiallyFilled:
-            try finish(claim, to: .partial, update: update, reason: "partially filled", store: store, note: nil)
+            try finish(claim, to: .partial, update: update, reason: "partially filled", store: store, keyUse: keyUse, note: nil)
         case .cancelled, .expired:
             update.errorMessage = order.executedQuantity > 0
                 ? "IOC partially filled (\(ExactDecimal.text(order.executedQuantity)) of \(ExactDecimal.text(order.originalQuantity))); the rest expired at the slippage limit"
                 : "Not filled: the price moved beyond the slippage limit (EC-05)"
-            try finish(claim, to: .cancelled, update: update, reason: "IOC expired (EC-05)", store: store,
+            try finish(claim, to: .cancelled, update: update, reason: "IOC expired (EC-05)", store: store, keyUse: keyUse,
                        note: Notification(userID: claim.userID, kind: order.executedQuantity > 0 ? "execution_partial" : "execution_cancelled",
                                           text: order.executedQuantity > 0
                                             ? "\(what) partially filled at \(order.averagePrice.map { ExactDecimal.text($0, places: 2) } ?? "?"); the rest did not fill within the slippage limit."
                                             : "\(claim.side.uppercased()) \(claim.exchangeSymbol) on \(claim.exchange.uppercased()) did not fill within the slippage limit."))
         case .rejected:
             update.errorMessage = "Rejected by the exchange"
-            try finish(claim, to: .rejected, update: update, reason: "rejected by the exchange", store: store, note: nil)
+            try finish(claim, to: .rejected, update: update, reason: "rejected by the exchange", store: store, keyUse: keyUse, note: nil)
         case .new:
             // Accepted, final state not known yet (e.g. MEXC's follow-up query failed): confirm later.
             update.nextAttemptIn = 2
-            try store.move(claim, to: .unknown, update: update, reason: "accepted; awaiting final state", actor: actor)
+            try store.move(claim, to: .unknown, update: update, reason: "accepted; awaiting final state", actor: actor, keyUse: keyUse)
         }
     }
 
     /// A final transition, then the user's partial-execution alert when this was the last of their executions
     /// for the signal and some succeeded while others did not (US-03).
     func finish(_ claim: ClaimedExecution, to: ExecutionStatus, update: ExecutionUpdate, reason: String, store: ExecutionStore,
-                note: Notification?) throws {
-        guard try store.transition(claim, to: to, update: update, reason: reason, actor: actor, notifications: note.map { [$0] } ?? []) else { return }
+                keyUse: KeyUse? = nil, note: Notification?) throws {
+        guard try store.transition(claim, to: to, update: update, reason: reason, actor: actor, notifications: note.map { [$0] } ?? [],
+                                   keyUse: keyUse) else { return }
         let siblings = try store.siblings(signalRef: claim.signalRef, userID: claim.userID)
         guard siblings.count > 1, siblings.allSatisfy({ $0.status.isTerminal || $0.status == .failed }) else { return }
         let ok = siblings.filter { $0.status == .filled || $0.status == .partial || $0.filled }.map(\.exchange)

@@ -47,6 +47,21 @@ public struct StoredCredentials: Sendable, CustomStringConvertible {
     public var description: String { "StoredCredentials(valid: \(isValid), fingerprint: \(fingerprint), blob: REDACTED)" }
 }
 
+/// A use of the user's exchange key, written to the credential audit log (SEC-06) by the transition that records
+/// its outcome: one statement and one commit with the outcome, and never one without the other.
+public struct KeyUse: Sendable {
+    public let action: String
+    public let success: Bool
+    public let error: String?
+    public let fingerprint: String
+    public init(action: String, success: Bool, error: String?, fingerprint: String) {
+        self.action = action
+        self.success = success
+        self.error = error
+        self.fingerprint = fingerprint
+    }
+}
+
 /// Optional column values written together with a transition.
 public struct ExecutionUpdate: Sendable {
     public var requestedQuantity: Decimal?
@@ -117,15 +132,19 @@ public struct ExecutionStore {
                   AND (lease_expires_at IS NULL OR lease_expires_at < now())
                 ORDER BY next_attempt_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED
             """
+        // The claim's commit is asynchronous (see `durability`): losing it in a crash loses only a lease and an
+        // attempt count, nothing has been sent on it, and the write-ahead's synchronous commit flushes it anyway.
         guard let row = try db.queryOne("""
-            WITH next AS (
+            WITH commit_mode AS (
+                SELECT set_config('synchronous_commit', 'off', true) AS mode
+            ), next AS (
             \(next)
             ), claimed AS (
                 -- Only unindexed columns (not even updated_at, which partial indexes name): with the free space of
                 -- migration 016 the claim is a HOT update, no new entry in any of the table's 8 indexes.
                 UPDATE executions e SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $4),
                        attempts = e.attempts + 1
-                FROM next WHERE e.id = next.id
+                FROM next WHERE e.id = next.id AND (SELECT mode FROM commit_mode) IS NOT NULL
                 RETURNING e.*
             )
             SELECT c.id, c.status, c.attempts, c.user_id, c.exchange, c.exchange_symbol, c.side, c.client_order_id,
@@ -161,16 +180,18 @@ public struct ExecutionStore {
     /// transaction). Returns false when another worker changed it first.
     @discardableResult
     public func transition(_ claim: ClaimedExecution, from: ExecutionStatus? = nil, to: ExecutionStatus, update: ExecutionUpdate = ExecutionUpdate(),
-                           reason: String, actor: String, notifications: [Notification] = []) throws -> Bool {
+                           reason: String, actor: String, notifications: [Notification] = [], keyUse: KeyUse? = nil) throws -> Bool {
         let current = from ?? claim.status
         try ExecutionStateMachine.check(from: current, to: to)
         let base = ExecutionStore.parameters(claim.id, current, to, claim.attempts, update) + [reason, actor, claim.signalRef]
+        let audit: [any SQLParameter] = [keyUse?.action, keyUse?.success, keyUse?.error.map { String($0.prefix(1000)) }, keyUse?.fingerprint,
+                                         claim.userID, claim.exchange, ExecutionStore.durability(to, keyUse: keyUse != nil)]
         if notifications.count <= 1 {
             let n = notifications.first
-            return try db.queryOne(ExecutionStore.transitionSQL, base + [n?.userID, n?.kind, n?.text, n?.dedupeKey]) != nil
+            return try db.queryOne(ExecutionStore.transitionSQL, base + [n?.userID, n?.kind, n?.text, n?.dedupeKey] + audit) != nil
         }
         return try db.transaction { tx -> Bool in
-            guard try tx.queryOne(ExecutionStore.transitionSQL, base + [nil as UUID?, nil as String?, nil as String?, nil as String?]) != nil else {
+            guard try tx.queryOne(ExecutionStore.transitionSQL, base + [nil as UUID?, nil as String?, nil as String?, nil as String?] + audit) != nil else {
                 return false
             }
             for n in notifications { try ExecutionStore.enqueue(n, on: tx) }
@@ -180,8 +201,8 @@ public struct ExecutionStore {
 
     /// `transition` when the caller has nothing to do if another worker got there first.
     public func move(_ claim: ClaimedExecution, from: ExecutionStatus? = nil, to: ExecutionStatus, update: ExecutionUpdate = ExecutionUpdate(),
-                     reason: String, actor: String, notifications: [Notification] = []) throws {
-        _ = try transition(claim, from: from, to: to, update: update, reason: reason, actor: actor, notifications: notifications)
+                     reason: String, actor: String, notifications: [Notification] = [], keyUse: KeyUse? = nil) throws {
+        _ = try transition(claim, from: from, to: to, update: update, reason: reason, actor: actor, notifications: notifications, keyUse: keyUse)
     }
 
     /// Keeps the status, writes fields (e.g. a reschedule) and releases the lease; fenced like a transition.
@@ -242,10 +263,30 @@ public struct ExecutionStore {
         RETURNING id
         """
 
-    /// The guarded UPDATE, its event, and at most one notification, in one statement.
+    /// How durable a transition's commit must be before the statement returns. Only the write-ahead into
+    /// `submitted` precedes a request to the exchange: it waits for the WAL flush ("on"), so after a crash an order
+    /// that may exist is never taken for one not sent. Any other transition's commit may be acknowledged before
+    /// its flush ("off"; PostgreSQL's asynchronous commit, lost at most the last ~0.6 s of a crash, never out of
+    /// order): what it records is recovered by the paths that exist anyway (a lost outcome leaves the row
+    /// `submitted`, which the sweep resolves by asking the exchange for the order by its client id; a lost
+    /// decision made before sending leaves it `pending`, to be decided again), and the next synchronous commit on
+    /// the connection flushes it. A transition that carries a key use (the audit log) stays synchronous.
+    static func durability(_ to: ExecutionStatus, keyUse: Bool = false) -> String {
+        to == .submitted || keyUse ? "on" : "off"
+    }
+
+    /// The guarded UPDATE, its event, at most one notification and at most one audit-log row, in one statement.
+    /// $33 sets the commit's durability (see `durability`); set_config(…, true) lasts until this statement's
+    /// implicit transaction ends, and PostgreSQL reads the setting when it commits.
     static let transitionSQL = """
-        WITH moved AS (
-        \(updateSQL.replacingOccurrences(of: "RETURNING id", with: "RETURNING id, status"))
+        WITH commit_mode AS (
+            SELECT set_config('synchronous_commit', $33::text, true) AS mode
+        ), moved AS (
+        \(updateSQL.replacingOccurrences(of: "RETURNING id", with: "RETURNING id, status")
+                   .replacingOccurrences(of: "WHERE id = $1", with: "WHERE id = $1 AND (SELECT mode FROM commit_mode) IS NOT NULL"))
+        ), audit AS (
+            INSERT INTO credential_audit_log (user_id, exchange, action, success, error_message, key_fingerprint, user_agent)
+            SELECT $31::uuid, $32::varchar, $27::varchar, $28::boolean, $29::text, $30::varchar, 'engine' WHERE $27::varchar IS NOT NULL
         ), event AS (
             INSERT INTO execution_events (execution_id, from_status, to_status, reason, actor, correlation_id)
             SELECT id, $2, $3, $20::text, $21::varchar, $22::varchar FROM moved

@@ -104,9 +104,13 @@ public struct CredentialStore {
     }
 
     /// SEC-05: counts one exchange call for the user in the current minute; false once `limit` is reached.
+    /// Its commit is asynchronous (not waiting for the WAL flush): a count lost in a crash is one call the budget
+    /// did not see, and the caller's next synchronous commit (the write-ahead, the audit row) flushes it anyway.
     public func takeCallBudget(userID: UUID, limit: Int) throws(DatabaseError) -> Bool {
         let row = try db.queryOne("""
-            INSERT INTO exchange_call_budget (user_id, window_start, calls) VALUES ($1, date_trunc('minute', now()), 1)
+            WITH commit_mode AS (SELECT set_config('synchronous_commit', 'off', true) AS mode)
+            INSERT INTO exchange_call_budget (user_id, window_start, calls)
+            SELECT $1, date_trunc('minute', now()), 1 FROM commit_mode WHERE mode IS NOT NULL
             ON CONFLICT (user_id, window_start) DO UPDATE SET calls = exchange_call_budget.calls + 1
             RETURNING calls
             """, [userID])

@@ -108,7 +108,7 @@ public struct SealedCredentials {
     }
 
     public static func decode(_ bytes: [UInt8]) throws(VaultError) -> (apiKey: Secret, apiSecret: Secret) {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)), let k = value["k"]?.string,
+        guard let value = try? JSONParser.parse(bytes), let k = value["k"]?.string,
               let s = value["s"]?.string else { throw .malformed }
         return (Secret(k), Secret(s))
     }
