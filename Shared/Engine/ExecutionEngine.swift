@@ -14,6 +14,8 @@ public struct EngineSettings: Sendable {
     public var signalMaxAge: TimeInterval
     public var maxSends: Int
     public var workers: Int
+    /// How many executions a worker claims in one statement (each is then handled in turn under its lease).
+    public var claimBatch: Int
     public var callsPerMinute: Int
     public var recvWindowMs: Int
     public var exchangeTimeout: Double
@@ -30,6 +32,7 @@ public struct EngineSettings: Sendable {
             signalMaxAge: TimeInterval(try config.int("SIGNAL_MAX_AGE_SECONDS", default: 300, range: 5...86400)),
             maxSends: 3,
             workers: try config.int("ENGINE_WORKERS", default: 8, range: 1...64),
+            claimBatch: try config.int("ENGINE_CLAIM_BATCH", default: 4, range: 1...32),
             callsPerMinute: try config.int("EXCHANGE_CALLS_PER_USER_PER_MINUTE", default: 10, range: 1...1000),
             recvWindowMs: 5000,
             exchangeTimeout: try config.double("EXCHANGE_TIMEOUT_SECONDS", default: 10, range: 0.5...60),
@@ -162,24 +165,28 @@ final class Worker {
         var handled = 0
         let store = ExecutionStore(db: db)
         while true {
-            let claim: ClaimedExecution?
+            let claims: [ClaimedExecution]
             do {
                 // The webhook works its own signal; the sweep (signal nil) also rescues executions whose worker died.
-                claim = try store.claim(owner: name, signal: signal, execution: execution, states: states,
-                                        staleAfter: signal == nil && execution == nil ? max(engine.settings.staleSubmitted, 3 * engine.settings.exchangeTimeout + 1) : nil)
+                // A few at a time: one claim statement (lease, attempt, SEC-05 count) serves several executions.
+                claims = try store.claim(owner: name, signal: signal, execution: execution, states: states,
+                                         staleAfter: signal == nil && execution == nil ? max(engine.settings.staleSubmitted, 3 * engine.settings.exchangeTimeout + 1) : nil,
+                                         limit: execution == nil ? engine.settings.claimBatch : 1, countCalls: true)
             } catch {
                 log.error("claim failed", ["error": .string(error.description)])
                 return handled
             }
-            guard let claim else { return handled }
-            handled += 1
-            let context = log.with(["execution_id": .string(claim.id.uuidString.lowercased()), "signal_id": .string(claim.signalRef),
-                                    "exchange": .string(claim.exchange)])
-            do {
-                try handle(claim, store: store, log: context)
-            } catch {
-                // Leave it for the sweep: the lease expires and the attempt is counted.
-                context.error("execution step failed", ["error": .string(String(describing: error))])
+            if claims.isEmpty { return handled }
+            for claim in claims {
+                handled += 1
+                let context = log.with(["execution_id": .string(claim.id.uuidString.lowercased()), "signal_id": .string(claim.signalRef),
+                                        "exchange": .string(claim.exchange)])
+                do {
+                    try handle(claim, store: store, log: context)
+                } catch {
+                    // Leave it for the sweep: the lease expires and the attempt is counted.
+                    context.error("execution step failed", ["error": .string(String(describing: error))])
+                }
             }
         }
     }
@@ -217,7 +224,10 @@ final class Worker {
             return try store.move(claim, to: .rejected, update: note("Exchange credentials are invalid; reconnect the exchange"),
                                         reason: "credentials invalid (EC-04)", actor: actor)
         }
-        guard try credentials.takeCallBudget(userID: claim.userID, limit: engine.settings.callsPerMinute) else {
+        // SEC-05: the claim counted this call in the user's budget (a claim that counted nothing counts it here).
+        let withinBudget = try claim.callNumber.map { $0 <= engine.settings.callsPerMinute }
+            ?? credentials.takeCallBudget(userID: claim.userID, limit: engine.settings.callsPerMinute)
+        guard withinBudget else {
             let wait = Double(60 - Int(Date().timeIntervalSince1970) % 60) + 1
             return try store.reschedule(claim, in: wait, note: "Per-user exchange call budget reached (SEC-05)")
         }
@@ -515,6 +525,6 @@ extension ClaimedExecution {
                          unknownSince: status == .unknown && self.status != .unknown ? Date() : unknownSince,
                          notFoundCount: status == .unknown && self.status != .unknown ? 0 : notFoundCount, manualRetry: manualRetry, leaseOwner: leaseOwner, filledQuantity: filledQuantity, userActive: userActive, tradingEnabled: tradingEnabled,
                          riskProfile: riskProfile, positionSizePct: positionSizePct, stopLossPct: stopLossPct, takeProfitPct: takeProfitPct,
-                         storedCredentials: storedCredentials)
+                         storedCredentials: storedCredentials, callNumber: callNumber)
     }
 }

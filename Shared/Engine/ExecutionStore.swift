@@ -37,6 +37,9 @@ public struct ClaimedExecution: Sendable {
     /// The user's sealed key for this exchange, read with the claim (one statement fewer per execution); nil
     /// when the user has none.
     public let storedCredentials: StoredCredentials?
+    /// SEC-05: which of the user's exchange calls in the current minute this one is, counted by the claim
+    /// (`countCalls`) for a `pending` execution; nil when the claim counted nothing.
+    public let callNumber: Int?
 }
 
 /// A user's sealed exchange key as stored (ciphertext, never the key), with its state.
@@ -111,6 +114,15 @@ public struct ExecutionStore {
     /// `anyTime`: also before its next scheduled attempt (the reconciliation repairing a row it was told about).
     public func claim(owner: String, signal: UUID?, execution: UUID? = nil, states: [ExecutionStatus],
                       staleAfter: TimeInterval? = nil, anyTime: Bool = false) throws(DatabaseError) -> ClaimedExecution? {
+        try claim(owner: owner, signal: signal, execution: execution, states: states, staleAfter: staleAfter, anyTime: anyTime,
+                  limit: 1, countCalls: false).first
+    }
+
+    /// Claims up to `limit` due executions in one statement (the engine's workers: one round trip and one commit
+    /// for several). `countCalls`: also counts one exchange call per claimed `pending` execution in its user's
+    /// SEC-05 budget (`ClaimedExecution.callNumber`), in the same statement.
+    public func claim(owner: String, signal: UUID?, execution: UUID? = nil, states: [ExecutionStatus],
+                      staleAfter: TimeInterval? = nil, anyTime: Bool = false, limit: Int, countCalls: Bool) throws(DatabaseError) -> [ClaimedExecution] {
         let list = "{" + states.map(\.rawValue).joined(separator: ",") + "}"
         // One signal's due executions (the webhook placing its fan-out): a statement of its own whose plan reads
         // executions_signal_due in order and stops at the first free row (migration 015). The general form below
@@ -122,7 +134,7 @@ public struct ExecutionStore {
                 WHERE signal_id = $2 AND status IN ('pending', 'unknown') AND status = ANY($3::text[])
                   AND next_attempt_at <= now() AND (lease_expires_at IS NULL OR lease_expires_at < now())
                   AND $5::float8 IS NULL AND $6::uuid IS NULL AND NOT $7::boolean
-                ORDER BY next_attempt_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+                ORDER BY next_attempt_at, created_at LIMIT $8 FOR UPDATE SKIP LOCKED
             """ : """
                 SELECT id FROM executions
                 WHERE ($2::uuid IS NULL OR signal_id = $2) AND ($6::uuid IS NULL OR id = $6)
@@ -130,11 +142,11 @@ public struct ExecutionStore {
                        OR ($5::float8 IS NOT NULL AND status IN ('submitted', 'partial')
                            AND updated_at < now() - make_interval(secs => $5::float8)))
                   AND (lease_expires_at IS NULL OR lease_expires_at < now())
-                ORDER BY next_attempt_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+                ORDER BY next_attempt_at, created_at LIMIT $8 FOR UPDATE SKIP LOCKED
             """
         // The claim's commit is asynchronous (see `durability`): losing it in a crash loses only a lease and an
         // attempt count, nothing has been sent on it, and the write-ahead's synchronous commit flushes it anyway.
-        guard let row = try db.queryOne("""
+        let rows = try db.query("""
             WITH commit_mode AS (
                 SELECT set_config('synchronous_commit', 'off', true) AS mode
             ), next AS (
@@ -146,6 +158,13 @@ public struct ExecutionStore {
                        attempts = e.attempts + 1
                 FROM next WHERE e.id = next.id AND (SELECT mode FROM commit_mode) IS NOT NULL
                 RETURNING e.*
+            ), budget AS (
+                -- SEC-05 (the same rows as CredentialStore.takeCallBudget): one call per claimed pending execution.
+                INSERT INTO exchange_call_budget AS b (user_id, window_start, calls)
+                SELECT user_id, date_trunc('minute', now()), count(*) FROM claimed
+                WHERE $9::boolean AND status = 'pending' GROUP BY user_id
+                ON CONFLICT (user_id, window_start) DO UPDATE SET calls = b.calls + EXCLUDED.calls
+                RETURNING user_id, calls
             )
             SELECT c.id, c.status, c.attempts, c.user_id, c.exchange, c.exchange_symbol, c.side, c.client_order_id,
                    c.requested_quantity::text AS qty, c.limit_price::text AS limit_price, c.submitted_at, c.not_found_count,
@@ -154,11 +173,20 @@ public struct ExecutionStore {
                    COALESCE(u.is_active, false) AS is_active, COALESCE(tc.is_enabled, false) AS is_enabled,
                    COALESCE(u.risk_profile, 'conservative') AS risk_profile, COALESCE(u.max_position_size_pct, 0)::text AS pct,
                    COALESCE(tc.stop_loss_pct, 0)::text AS sl, COALESCE(tc.take_profit_pct, 0)::text AS tp,
-                   ec.is_valid AS cred_valid, ec.key_fingerprint AS cred_fingerprint, ec.encrypted_blob AS cred_blob
+                   ec.is_valid AS cred_valid, ec.key_fingerprint AS cred_fingerprint, ec.encrypted_blob AS cred_blob,
+                   -- The user's calls before this statement, plus this row's place among their pending rows in it.
+                   CASE WHEN c.status = 'pending' THEN bu.calls - count(*) FILTER (WHERE c.status = 'pending') OVER (PARTITION BY c.user_id)
+                        + row_number() OVER (PARTITION BY c.user_id, c.status = 'pending' ORDER BY c.id) END::int AS call_number
             FROM claimed c JOIN signals s ON s.id = c.signal_id LEFT JOIN users u ON u.id = c.user_id
             LEFT JOIN trading_configs tc ON tc.user_id = c.user_id
             LEFT JOIN exchange_credentials ec ON ec.user_id = c.user_id AND ec.exchange = c.exchange
-            """, [owner, signal, list, ExecutionStore.leaseSeconds, staleAfter, execution, anyTime]) else { return nil }
+            LEFT JOIN budget bu ON bu.user_id = c.user_id
+            ORDER BY c.next_attempt_at, c.created_at
+            """, [owner, signal, list, ExecutionStore.leaseSeconds, staleAfter, execution, anyTime, max(1, limit), countCalls])
+        return try rows.map { row throws(DatabaseError) in try ExecutionStore.claimed(row) }
+    }
+
+    static func claimed(_ row: Row) throws(DatabaseError) -> ClaimedExecution {
         func dec(_ c: String) throws(DatabaseError) -> Decimal? { try row.optionalString(c).flatMap { Decimal(string: $0) } }
         return ClaimedExecution(
             id: try row.uuid("id"), status: ExecutionStatus(rawValue: try row.string("status")) ?? .pending,
@@ -172,7 +200,8 @@ public struct ExecutionStore {
             riskProfile: RiskProfile(rawValue: try row.string("risk_profile")) ?? .conservative,
             positionSizePct: try dec("pct") ?? 0, stopLossPct: try dec("sl") ?? 0, takeProfitPct: try dec("tp") ?? 0,
             storedCredentials: try row.optionalBool("cred_valid") == nil ? nil : StoredCredentials(
-                isValid: try row.bool("cred_valid"), fingerprint: try row.string("cred_fingerprint"), blob: try row.bytes("cred_blob")))
+                isValid: try row.bool("cred_valid"), fingerprint: try row.string("cred_fingerprint"), blob: try row.bytes("cred_blob")),
+            callNumber: try row.optionalInt("call_number"))
     }
 
     /// Moves `claim` from its status to `to` (checked by the state machine), writes the event and queues the

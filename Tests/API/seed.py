@@ -17,7 +17,7 @@ def execution(user_id, signal_uuid, exchange="binance", status="filled", events=
     row = sql("""INSERT INTO executions (request_id, client_order_id, user_id, signal_id, exchange, symbol, exchange_symbol, side,
                                           requested_quantity, status, exchange_order_id, filled_quantity, filled_price, fees,
                                           fees_currency, executed_at)
-                 VALUES (:'p1', 'sb' || left(md5(:'p1'), 30), :'p2', :'p3', :'p4', 'BTCUSDT', 'BTCUSDT', 'buy', 0.01, :'p5', '12345',
+                 VALUES ('sb' || left(md5(:'p1'), 30), 'sb' || left(md5(:'p1'), 30), :'p2', :'p3', :'p4', 'BTCUSDT', 'BTCUSDT', 'buy', 0.01, :'p5', '12345',
                          0.01, 50000, 0.00001, 'BTC', now())
                  RETURNING id""", rid, user_id, signal_uuid, exchange, status)
     eid = row[0][0]

@@ -75,6 +75,24 @@ def test_call_budget_postpones_the_order(api, key, make_user, admin):
     sql("UPDATE trading_configs SET is_enabled = false WHERE user_id = :'p1'", trader.user.id)  # a later sweep cancels it
 
 
+def test_call_budget_counts_every_execution_of_a_claim(api, key, make_user, admin):
+    """SEC-05 with two executions of one user claimed together (the engine claims several per statement): each is
+    one call, so with room for one more call exactly one order is sent and the other waits."""
+    trader = make_trader(make_user, admin)
+    sql("""INSERT INTO exchange_call_budget (user_id, window_start, calls)
+           SELECT :'p1', date_trunc('minute', now()) + make_interval(mins => m), 9 FROM generate_series(0, 1) m
+           ON CONFLICT (user_id, window_start) DO UPDATE SET calls = 9""", trader.user.id)
+    post_signal(api, key, signal())
+    deadline = time.time() + 15
+    while time.time() < deadline and sorted(r[1] for r in trader.executions()) != ["filled", "pending"]:
+        time.sleep(0.1)
+    rows = trader.executions()
+    assert sorted((r[1], "SEC-05" in (r[2] or "")) for r in rows) == [("filled", False), ("pending", True)], rows
+    assert sum(len(sim_orders(ex, trader.keys[ex])) for ex in ("binance", "mexc")) == 1
+    assert sql("SELECT sum(calls)::int FROM exchange_call_budget WHERE user_id = :'p1'", trader.user.id)[0][0] == "20"
+    sql("UPDATE trading_configs SET is_enabled = false WHERE user_id = :'p1'", trader.user.id)  # a later sweep cancels it
+
+
 def test_ec01_exchange_down_then_back(api, key, make_user, admin):
     trader = make_trader(make_user, admin, exchanges=("binance",))
     sim("binance", "/_sim/faults", {"kind": "maintenance", "count": 100})

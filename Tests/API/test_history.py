@@ -290,10 +290,11 @@ def test_csv_is_streamed_over_several_pages(make_user):
                       SELECT 'bulk-' || :'p2' || '-' || g, now(), 'BTC/USDT', 2, 0.9 FROM generate_series(1, 550) g RETURNING id)
            INSERT INTO executions (request_id, client_order_id, user_id, signal_id, exchange, symbol, exchange_symbol, side, status,
                                    created_at)
-           SELECT 'bulk-' || gen_random_uuid(), 'sb' || left(md5(random()::text || clock_timestamp()::text), 30), :'p1', s.id,
+           SELECT c.id, c.id, :'p1', s.id,
                   x.exchange, 'BTCUSDT', 'BTCUSDT', 'buy', 'filled',
                   now() - random() * interval '1 hour'
-           FROM s CROSS JOIN (VALUES ('binance'), ('mexc')) x(exchange)""", u.id, uuid.uuid4().hex[:12])
+           FROM s CROSS JOIN (VALUES ('binance'), ('mexc')) x(exchange)
+                CROSS JOIN LATERAL (SELECT 'sb' || left(md5(random()::text || clock_timestamp()::text || s.id::text || x.exchange), 30) AS id) c""", u.id, uuid.uuid4().hex[:12])
     r = export(u)
     assert r.status_code == 200 and r.headers["X-Export-Truncated"] == "false"
     csv_ids = [row[0] for row in records(r)[1:]]
