@@ -40,6 +40,10 @@ def test_buy_on_both_exchanges(api, key, make_user, admin):
     assert detail["requested_quantity"] == "0.00396000"
     assert sql("SELECT stop_loss_price::text, take_profit_price::text FROM executions WHERE id = :'p1'", rows[0][4]) == [["49000.000000000000", "52500.000000000000"]]
     assert notifications(trader.user.id).count("execution_filled") == 2
+    # SEC-06: each placed order is in the key audit log, written with the order's outcome.
+    assert sql("""SELECT exchange, success::text, user_agent, key_fingerprint IS NOT NULL FROM credential_audit_log
+                  WHERE user_id = :'p1' AND action = 'use_for_trade' ORDER BY exchange""", trader.user.id) == [
+        ["binance", "true", "engine", "t"], ["mexc", "true", "engine", "t"]]
 
 
 # US-03 scenario 3

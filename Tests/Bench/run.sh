@@ -186,7 +186,7 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
   on the webhook's connection and no FK lock on the webhook key (p99 from 11.6–19 ms to under 10 ms).
 - **Fan-out response (target 20 ms): where the time goes.** EXPLAIN ANALYZE of the statement for 1,000 users ×
   2 exchanges (≈ 88 ms instrumented): eligibility of 2,000 (user, exchange) pairs ≈ 13 ms; 1,000 daily-cap
-  reservations ≈ 5 ms; 2,000 execution rows ≈ 26 ms (9 indexes then; 8 since migrations 014 and 015: two duplicates dropped, the claim index added); 2,000
+  reservations ≈ 5 ms; 2,000 execution rows ≈ 26 ms (9 indexes then; 7 since migrations 014, 015 and 017: two duplicates and request_id's copy of client_order_id's dropped, the claim index added); 2,000
   creation events ≈ 8 ms; foreign-key checks ≈ 24 ms (executions → users, executions → signals, events →
   executions, 4 µs each). Writing 4,000 indexed, checked rows in one transaction costs more than 20 ms on this
   machine; meeting the target means recording the decision compactly in the webhook's transaction (the signal
@@ -197,23 +197,33 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
   decision as JSON cost ≈ 28 ms (eligibility ≈ 11, reservations ≈ 5, aggregation ≈ 8): under 20 ms for 1,000
   users would also need eligibility kept ready (a table of tradable (user, exchange) pairs maintained when a
   configuration or a key changes) instead of computed per signal.
-- **All orders acknowledged (target 2 s).** 4.9 s → ~2.7 s on 2026-11-21. Each claim of a signal's execution
-  read and sorted all of the signal's rows (a sequential scan and a sort of 2,000 rows, 1.3 ms, 2,000 times:
-  quadratic; migration 015's partial index makes it 0.03 ms); this benchmark's own polling started a psql
-  process every 50 ms (≈ 15 % of the box during the measurement; now one session); the claim reads the
-  credentials (one statement fewer) and touches no indexed column, so with migration 016's free space it is a
-  HOT update (1,848 of 2,000); each engine worker keeps one HTTP client per exchange, so balance and status
-  calls reuse a connection (orders still open a fresh one: libcurl may resend a request on a connection it
-  finds dead). What is left is CPU (the box is ≈ 98 % busy during the fan-out): PostgreSQL ≈ 45 %, the
-  engine's threads ≈ 31 %, the simulator ≈ 10 %, nginx ≈ 9 % (perf, before the last two changes). Per
-  execution: 6 statements (claim, call budget, write-ahead, outcome, sibling check, audit; 5 commit), a
-  balance call and an order call. pg_stat_statements over one fan-out (before the HOT claims): the 4,000
-  transitions 704 ms (176 µs each: a status change is never a HOT update, since status and updated_at appear
-  in partial indexes, so each of the 6 full indexes gets a new entry, and a partial one when the status matches), 2,000 claims 354 ms, call budget 231 ms, audit 129 ms, sibling
-  check 53 ms. The sibling check stays a statement of its own on purpose: inside the outcome statement, two
-  siblings finishing at once would each miss the other's outcome and the US-03 alert would be lost. Next:
-  the audit row in the pipeline of the outcome (libpq pipeline mode), fewer indexes touched by a status
-  change, and a fan-out this large spread over several processes on a machine with more cores.
+- **All orders acknowledged (target 2 s).** 4.9 s → ~2.7 s → ~2.1–2.3 s over 2026-11-21 (the runs of the last
+  changes: 2.0–2.3 s). The box is CPU-bound during the fan-out (idle < 2 %); perf per 0.25 s slice, before the
+  last round: PostgreSQL ≈ 40 %, the engine's threads ≈ 28 %, the simulator ≈ 15 %, nginx ≈ 12 %, i.e. about
+  0.8 ms of PostgreSQL, 0.56 ms of engine, 0.55 ms of simulator + nginx CPU per execution (2.5 HTTP requests:
+  balance, order and, for MEXC, whose acknowledgment carries no fill, the order's status).
+  What moved it, each measured over several runs (the spread of one configuration is ±0.1 s):
+  - claims and the call budget commit asynchronously, and an order's audit row is written by its outcome
+    statement: 4–5 WAL flushes and 6 statements per execution → 2 flushes and 5 statements
+    (2.72–3.02 s → 2.38–2.62 s); making every commit asynchronous would have given about the same, so the two
+    that stay synchronous (write-ahead; outcome + audit) cost little;
+  - a worker claims 4 executions per statement, and that statement also counts their SEC-05 calls (one
+    statement fewer per execution): 2.38–2.48 s with 1 per claim, 2.1–2.3 s with 4, no better with 8;
+  - migration 017: request_id's unique index (a copy of client_order_id's) replaced by a CHECK, and the audit
+    log's foreign key to users dropped (each check locked the user's row; a user's two exchanges finishing
+    together shared it through a multixact): mean of four runs 2.31 → 2.15 s;
+  - response headers parsed as bytes (Foundation's trimming was ~8 % of the engine's CPU) and sealed
+    credentials decoded with JSONParser.
+  Tried and not kept: the statement recording an outcome also reporting the user's other executions (to
+  skip the sibling check for the second of two to finish): the extra subquery on every outcome cost more than
+  the 1,000 statements it saved (2.15–2.60 s). ENGINE_WORKERS 5 or 12 instead of 8: no difference (CPU-bound).
+  The sibling check stays a statement of its own, after the commit: inside the outcome statement two siblings
+  finishing at once would each miss the other's outcome and the US-03 alert would be lost.
+  What is left per execution: a claim (a quarter), the write-ahead, the outcome (each a non-HOT update that
+  adds an entry to every full index of executions, plus its event row), the sibling check; and the HTTP
+  requests, whose cost on this box is half simulator and nginx. Next: a fan-out this large spread over
+  several processes on a machine with more cores; a separate, small queue table so that status changes of
+  the executions record itself could be HOT updates.
 MD
 echo "$sim"; echo "pgbench_tps=$pg_tps webhook_rps=$wh_rps ratio=$ratio% floor_rps=$fl_rps floor_ratio=$floor_ratio% static_rps=$st_rps $wh_line"; echo "$fan"
 echo "$cold_activity"; echo "$cold_webhook"
