@@ -35,3 +35,21 @@ public struct ByteaParameter: SQLParameter {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+/// A one-dimensional array parameter (`$n::text[]`, `$n::uuid[]`, …), sent as PostgreSQL's array literal with
+/// every element quoted and escaped, so any text (commas, quotes, braces, backslashes) arrives as itself.
+public struct ArrayParameter: SQLParameter {
+    public let elements: [String]
+    public init(_ elements: [String]) { self.elements = elements }
+    public init(_ ids: [UUID]) { elements = ids.map { $0.uuidString.lowercased() } }
+    public var sqlText: String? {
+        "{" + elements.map { element in
+            var quoted = "\""
+            for c in element.unicodeScalars {
+                if c == "\"" || c == "\\" { quoted.unicodeScalars.append("\\") }
+                quoted.unicodeScalars.append(c)
+            }
+            return quoted + "\""
+        }.joined(separator: ",") + "}"
+    }
+}

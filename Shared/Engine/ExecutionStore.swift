@@ -212,15 +212,16 @@ public struct ExecutionStore {
                            reason: String, actor: String, notifications: [Notification] = [], keyUse: KeyUse? = nil) throws -> Bool {
         let current = from ?? claim.status
         try ExecutionStateMachine.check(from: current, to: to)
-        let base = ExecutionStore.parameters(claim.id, current, to, claim.attempts, update) + [reason, actor, claim.signalRef]
-        let audit: [any SQLParameter] = [keyUse?.action, keyUse?.success, keyUse?.error.map { String($0.prefix(1000)) }, keyUse?.fingerprint,
-                                         claim.userID, claim.exchange, ExecutionStore.durability(to, keyUse: keyUse != nil)]
+        let base = ExecutionStore.parameters(claim.id, current, to, claim.attempts, update)
+            + [reason, actor, claim.signalRef, ExecutionStore.durability(to, keyUse: keyUse != nil)]
+        let audit: [any SQLParameter] = keyUse.map { [claim.userID, claim.exchange, $0.action, $0.success, $0.error.map { String($0.prefix(1000)) }, $0.fingerprint] } ?? []
         if notifications.count <= 1 {
-            let n = notifications.first
-            return try db.queryOne(ExecutionStore.transitionSQL, base + [n?.userID, n?.kind, n?.text, n?.dedupeKey] + audit) != nil
+            let note: [any SQLParameter] = notifications.first.map { [$0.userID, $0.kind, $0.text, $0.dedupeKey] } ?? []
+            let sql = ExecutionStore.transitionSQL(audit: keyUse != nil, note: !notifications.isEmpty)
+            return try db.queryOne(sql, base + audit + note) != nil
         }
         return try db.transaction { tx -> Bool in
-            guard try tx.queryOne(ExecutionStore.transitionSQL, base + [nil as UUID?, nil as String?, nil as String?, nil as String?] + audit) != nil else {
+            guard try tx.queryOne(ExecutionStore.transitionSQL(audit: keyUse != nil, note: false), base + audit) != nil else {
                 return false
             }
             for n in notifications { try ExecutionStore.enqueue(n, on: tx) }
@@ -304,28 +305,59 @@ public struct ExecutionStore {
         to == .submitted || keyUse ? "on" : "off"
     }
 
-    /// The guarded UPDATE, its event, at most one notification and at most one audit-log row, in one statement.
-    /// $33 sets the commit's durability (see `durability`); set_config(…, true) lasts until this statement's
+    /// The guarded UPDATE and its event; with `audit`, the key's audit-log row ($24–$29: user, exchange, action,
+    /// success, error, fingerprint; written even when another worker moved the execution first, since the request
+    /// was made); with `note`, one notification (the next four parameters). One statement. Variants instead of
+    /// CTEs fed NULLs: PostgreSQL opens and locks every table and index a statement names, even in a CTE that
+    /// inserts nothing (the write-ahead names neither the audit log nor the outbox).
+    /// $23 sets the commit's durability (see `durability`); set_config(…, true) lasts until this statement's
     /// implicit transaction ends, and PostgreSQL reads the setting when it commits.
-    static let transitionSQL = """
+    static func transitionSQL(audit: Bool, note: Bool) -> String {
+        switch (audit, note) {
+        case (false, false): transitionPlain
+        case (true, false): transitionAudited
+        case (false, true): transitionNoted
+        case (true, true): transitionAuditedNoted
+        }
+    }
+
+    static let transitionPlain = transitionSQL(ctes: [])
+    static let transitionAudited = transitionSQL(ctes: [auditCTE(from: 24)])
+    static let transitionNoted = transitionSQL(ctes: [noteCTE(from: 24)])
+    static let transitionAuditedNoted = transitionSQL(ctes: [auditCTE(from: 24), noteCTE(from: 30)])
+
+    private static func transitionSQL(ctes: [String]) -> String {
+        """
         WITH commit_mode AS (
-            SELECT set_config('synchronous_commit', $33::text, true) AS mode
+            SELECT set_config('synchronous_commit', $23::text, true) AS mode
         ), moved AS (
         \(updateSQL.replacingOccurrences(of: "RETURNING id", with: "RETURNING id, status")
                    .replacingOccurrences(of: "WHERE id = $1", with: "WHERE id = $1 AND (SELECT mode FROM commit_mode) IS NOT NULL"))
-        ), audit AS (
-            INSERT INTO credential_audit_log (user_id, exchange, action, success, error_message, key_fingerprint, user_agent)
-            SELECT $31::uuid, $32::varchar, $27::varchar, $28::boolean, $29::text, $30::varchar, 'engine' WHERE $27::varchar IS NOT NULL
         ), event AS (
             INSERT INTO execution_events (execution_id, from_status, to_status, reason, actor, correlation_id)
             SELECT id, $2, $3, $20::text, $21::varchar, $22::varchar FROM moved
-        ), note AS (
-            INSERT INTO notifications (user_id, kind, text, dedupe_key)
-            SELECT $23::uuid, $24::varchar, $25::text, $26::varchar FROM moved WHERE $24::varchar IS NOT NULL
-            ON CONFLICT (dedupe_key) DO NOTHING
+        \(ctes.map { "), " + $0 }.joined(separator: "\n"))
         )
         SELECT id FROM moved
         """
+    }
+
+    private static func auditCTE(from n: Int) -> String {
+        """
+        audit AS (
+            INSERT INTO credential_audit_log (user_id, exchange, action, success, error_message, key_fingerprint, user_agent)
+            VALUES ($\(n)::uuid, $\(n + 1)::varchar, $\(n + 2)::varchar, $\(n + 3)::boolean, $\(n + 4)::text, $\(n + 5)::varchar, 'engine')
+        """
+    }
+
+    private static func noteCTE(from n: Int) -> String {
+        """
+        note AS (
+            INSERT INTO notifications (user_id, kind, text, dedupe_key)
+            SELECT $\(n)::uuid, $\(n + 1)::varchar, $\(n + 2)::text, $\(n + 3)::varchar FROM moved
+            ON CONFLICT (dedupe_key) DO NOTHING
+        """
+    }
 
     static func parameters(_ id: UUID, _ from: ExecutionStatus, _ to: ExecutionStatus, _ attempts: Int, _ u: ExecutionUpdate) -> [any SQLParameter] {
         func d(_ v: Decimal?) -> String? { v.map { "\($0)" } }

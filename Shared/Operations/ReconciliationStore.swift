@@ -105,8 +105,7 @@ public struct ReconciliationStore {
     /// Which of these client order ids we have a record of (any account, any age).
     func known(clientOrderIds: [String]) throws(DatabaseError) -> Set<String> {
         guard !clientOrderIds.isEmpty else { return [] }
-        let list = "{" + clientOrderIds.joined(separator: ",") + "}"
-        return Set(try db.query("SELECT client_order_id FROM executions WHERE client_order_id = ANY($1::text[])", [list])
+        return Set(try db.query("SELECT client_order_id FROM executions WHERE client_order_id = ANY($1::text[])", [ArrayParameter(clientOrderIds)])
             .map { r throws(DatabaseError) in try r.string("client_order_id") })
     }
 

@@ -54,6 +54,17 @@ extension Integration {
             #expect(try db.queryOne("SELECT to_regclass('users') IS NOT NULL AS present")?.bool("present") == true)
         }
 
+        @Test func arrayParametersArriveElementByElement() throws {
+            let db = Stack.ownerConnection()
+            let texts = ["plain", "with,comma", "{braces}", "quote\"d", "back\\slash", "", "NULL", "ünïcödé ✓", " spaced "]
+            let rows = try db.query("SELECT t, ord FROM unnest($1::text[]) WITH ORDINALITY AS a(t, ord) ORDER BY ord", [ArrayParameter(texts)])
+            #expect(try rows.map { try $0.string("t") } == texts)
+            let ids = [UUID(), UUID()]
+            let uuids = try db.query("SELECT u FROM unnest($1::uuid[]) WITH ORDINALITY AS a(u, ord) ORDER BY ord", [ArrayParameter(ids)])
+            #expect(try uuids.map { try $0.uuid("u") } == ids)
+            #expect(try db.queryOne("SELECT cardinality($1::text[]) AS n", [ArrayParameter([String]())])?.int("n") == 0)
+        }
+
         @Test func uniqueViolationIsClassifiedWithItsConstraint() throws {
             let db = Stack.ownerConnection()
             try db.executeScript("CREATE TEMP TABLE t_unique (k text CONSTRAINT t_unique_k UNIQUE)")
