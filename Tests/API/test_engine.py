@@ -171,6 +171,29 @@ def test_ec07_trading_switched_off_before_sending(api, key, make_user, admin):
     assert sim_orders("binance", trader.keys["binance"]) == []
 
 
+def test_kill_switch_engaged_mid_way_cancels_what_was_not_sent(api, key, make_user, admin):
+    """The engine reads the kill switch when it picks an execution up: one still waiting (here: the exchange is
+    down) when the operator halts trading is cancelled, and nothing reaches the exchange."""
+    trader = make_trader(make_user, admin, exchanges=("binance",))
+    sim("binance", "/_sim/faults", {"kind": "maintenance", "count": 100})
+    post_signal(api, key, signal())
+    deadline = time.time() + 15
+    waiting = "SELECT 1 FROM executions WHERE user_id = :'p1' AND status = 'pending' AND attempts >= 1 AND lease_owner IS NULL"
+    while time.time() < deadline and not sql(waiting, trader.user.id):
+        time.sleep(0.1)
+    assert sql(waiting, trader.user.id), trader.executions()
+    admin.send("PUT", "/v1/admin/kill-switch", {"engaged": True, "reason": "test: halt mid-way"})
+    try:
+        requests.delete(SIM["binance"] + "/_sim/faults", timeout=10)
+        sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = :'p1'", trader.user.id)
+        sweep()
+        rows = wait_settled(trader, 1)
+        assert rows[0][1] == "cancelled" and "Kill switch engaged" in rows[0][2], rows
+        assert sim_orders("binance", trader.keys["binance"]) == []
+    finally:
+        admin.send("PUT", "/v1/admin/kill-switch", {"engaged": False, "reason": "tests"})
+
+
 def test_ec08_lost_responses_end_with_exactly_one_order_each(api, key, make_user, admin):
     traders = [make_trader(make_user, admin) for _ in range(3)]
     for ex in ("binance", "mexc"):

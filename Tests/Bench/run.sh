@@ -213,10 +213,18 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
     log's foreign key to users dropped (each check locked the user's row; a user's two exchanges finishing
     together shared it through a multixact): mean of four runs 2.31 → 2.15 s;
   - response headers parsed as bytes (Foundation's trimming was ~8 % of the engine's CPU) and sealed
-    credentials decoded with JSONParser.
+    credentials decoded with JSONParser;
+  - a transition names the audit log and the outbox only when it writes to them (PostgreSQL opens and locks
+    every table and index a statement names, even in a CTE that inserts nothing): the write-ahead's execution
+    time in pg_stat_statements fell from ~216 to ~133 µs, the outcome's is ~208 µs (four runs: mean 2.18 →
+    2.15 s, inside the spread).
   Tried and not kept: the statement recording an outcome also reporting the user's other executions (to
   skip the sibling check for the second of two to finish): the extra subquery on every outcome cost more than
-  the 1,000 statements it saved (2.15–2.60 s). ENGINE_WORKERS 5 or 12 instead of 8: no difference (CPU-bound).
+  the 1,000 statements it saved (2.15–2.60 s); one sibling check per claimed batch instead of one per
+  execution (2,000 → ~500 statements): no measurable change (mean of four runs 2.15 s), so the simpler code
+  stayed. ENGINE_WORKERS 5 or 12 instead of 8: no difference (CPU-bound). Measured and left as an option:
+  dropping the outbox's and the event log's foreign keys (each insert checks, and for the outbox key-share
+  locks, the referenced row) gave ~2.5 % and ~1.5 % more; they stay, integrity first.
   The sibling check stays a statement of its own, after the commit: inside the outcome statement two siblings
   finishing at once would each miss the other's outcome and the US-03 alert would be lost.
   What is left per execution: a claim (a quarter), the write-ahead, the outcome (each a non-HOT update that
