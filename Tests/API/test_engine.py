@@ -194,6 +194,41 @@ def test_kill_switch_engaged_mid_way_cancels_what_was_not_sent(api, key, make_us
         admin.send("PUT", "/v1/admin/kill-switch", {"engaged": False, "reason": "tests"})
 
 
+def test_database_crash_mid_fan_out_loses_nothing_and_duplicates_nothing(api, key, make_user, admin):
+    """PostgreSQL crashes (stopped without a shutdown checkpoint) while orders are in flight. Only the write-ahead
+    into `submitted` waits for the WAL flush; claims, budgets and outcomes commit asynchronously and may be gone
+    after the restart. The sweep must still end every execution filled, with exactly one order each."""
+    import subprocess
+    traders = [make_trader(make_user, admin) for _ in range(4)]
+    for ex in ("binance", "mexc"):
+        sim(ex, "/_sim/faults", {"kind": "latency", "method": "POST", "path": "/api/v3/order", "latency_ms": 300, "count": 100})
+    users = "{" + ",".join(t.user.id for t in traders) + "}"
+    post_signal(api, key, signal())
+    # Crash once some orders are on their way (write-ahead committed) and some outcomes already recorded.
+    deadline = time.time() + 15
+    progress = """SELECT count(*) FILTER (WHERE status = 'submitted') > 0 AND count(*) FILTER (WHERE status = 'filled') > 0
+                  FROM executions WHERE user_id = ANY(:'p1'::uuid[])"""
+    while time.time() < deadline and sql(progress, users)[0][0] != "t":
+        time.sleep(0.02)
+    assert sql(progress, users)[0][0] == "t", sql("SELECT status, count(*) FROM executions WHERE user_id = ANY(:'p1'::uuid[]) GROUP BY 1", users)
+    stack = os.environ["SIGNALBRIDGE_STACK"]
+    subprocess.run([stack, "pg-crash"], check=True, capture_output=True, timeout=60)
+    subprocess.run([stack, "pg-start"], check=True, capture_output=True, timeout=120)
+    # Every function's connection died with the server: new processes for the rest of the suite.
+    subprocess.run([stack, "functions-restart"], check=True, capture_output=True, timeout=180)
+    clear_faults()
+    # What the crash left is rescued as the scheduled sweep would, without waiting for the staleness window:
+    # rows left `submitted` by a dead worker are made old enough, leases of dead workers released.
+    sql("""UPDATE executions SET next_attempt_at = now(), lease_expires_at = NULL,
+                  updated_at = CASE WHEN status IN ('submitted', 'partial') THEN now() - interval '1 hour' ELSE updated_at END
+           WHERE user_id = ANY(:'p1'::uuid[]) AND status NOT IN ('filled', 'cancelled', 'rejected', 'failed')""", users)
+    for t in traders:
+        rows = sweep_until_settled(t, 2, timeout=40)
+        assert [(x[0], x[1]) for x in rows] == [("binance", "filled"), ("mexc", "filled")], rows
+        for ex in ("binance", "mexc"):
+            assert len(sim_orders(ex, t.keys[ex])) == 1, (ex, sim_orders(ex, t.keys[ex]))
+
+
 def test_ec08_lost_responses_end_with_exactly_one_order_each(api, key, make_user, admin):
     traders = [make_trader(make_user, admin) for _ in range(3)]
     for ex in ("binance", "mexc"):

@@ -216,6 +216,14 @@ pg_stop() {
   as_service "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null
 }
 
+# A crash as far as the database can tell (tests): stopped without a shutdown checkpoint, so the next start
+# replays the WAL and what was committed asynchronously but not yet flushed is gone.
+pg_crash() {
+  pg_running || return 0
+  say "stopping PostgreSQL immediately (crash)"
+  as_service "$PG_BIN/pg_ctl" -D "$PGDATA" -m immediate -w -t 60 stop >/dev/null
+}
+
 psql_admin() { as_service psql -X -q -v ON_ERROR_STOP=1 -h "$PGSOCK" -p "$PG_PORT" -U postgres "$@"; }
 
 # Roles, database and the URL files. Passwords are generated once and kept in .local/secrets.
@@ -805,6 +813,23 @@ cmd_deploy() {
   say "$name: deployed $version in $((($(date +%s%N) - t0) / 1000000)) ms"
 }
 
+# Replaces every running function's processes with a new generation (simulators, nginx and PostgreSQL
+# untouched): after a database restart, the connections every process held are gone.
+cmd_functions_restart() {
+  local name processes
+  [ -d "$RUN" ] || die "no stack in $STATE: start it first ($0 up)"
+  lock_functions
+  load_service_env
+  for name in $(function_names) Probe; do
+    [ -e "$RUN/$(lower "$name").pid" ] || continue
+    pids_of "$RUN/$(lower "$name").pid"
+    processes=${#PIDS[@]}
+    [ "$processes" -gt 0 ] || processes=$FUNCTION_PROCESSES
+    REPLACE=always start_function "$name" "$INSTALL/$name" "$processes"
+  done
+  unlock_functions
+}
+
 cmd_status() {
   local f name
   echo "SignalBridge local stack ($CONFIG build), state in $STATE"
@@ -866,7 +891,7 @@ cmd_run() {
 }
 
 case "${1:-}" in
-  up | down | run | status | pg-stop | pg-start) resolve_pg_bin ;;
+  up | down | run | status | pg-stop | pg-start | pg-crash) resolve_pg_bin ;;
 esac
 
 case "${1:-}" in
@@ -876,7 +901,9 @@ case "${1:-}" in
   status) cmd_status ;;
   pg-stop) pg_stop ;;
   pg-start) pg_start ;;
+  pg-crash) pg_crash ;;
+  functions-restart) cmd_functions_restart ;;
   job) shift; cmd_job "$@" ;;
   deploy) shift; cmd_deploy "$@" ;;
-  *) echo "usage: $0 up|down|run|status|pg-stop|pg-start|job <Name> [args…]|deploy <Name> [--binary FILE]" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|run|status|pg-stop|pg-start|pg-crash|functions-restart|job <Name> [args…]|deploy <Name> [--binary FILE]" >&2; exit 2 ;;
 esac
