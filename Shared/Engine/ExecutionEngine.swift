@@ -177,7 +177,15 @@ final class Worker {
                 return handled
             }
             if claims.isEmpty { return handled }
+            let claimedAt = Date()
             for claim in claims {
+                // The batch's leases run from the claim: a row reached after half of it (slow exchanges) goes
+                // back to the queue now rather than risk its lease expiring mid-send (the attempt fence would
+                // still refuse a second sender's write-ahead, but the work would be wasted).
+                if Date().timeIntervalSince(claimedAt) > Double(ExecutionStore.leaseSeconds) / 2 {
+                    try? store.reschedule(claim, in: 0, note: "Released unhandled: its worker's batch ran long")
+                    continue
+                }
                 handled += 1
                 let context = log.with(["execution_id": .string(claim.id.uuidString.lowercased()), "signal_id": .string(claim.signalRef),
                                         "exchange": .string(claim.exchange)])
