@@ -85,14 +85,19 @@ public struct JSONParser {
             skipWhitespace()
             let v = try value()
             guard members.updateValue(v, forKey: key) == nil else { throw error("repeated member name") }
-            skipWhitespace()
-            guard i < bytes.count else { throw error("unexpected end of input") }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            guard bytes[i] == UInt8(ascii: "}") else { throw error("expected ',' or '}'") }
-            i += 1
-            depth -= 1
-            return .object(members)
+            if try closes(with: "}") { return .object(members) }
         }
+    }
+
+    /// After a member or an element: a ',' (more follow: false) or `close` (consumed, depth left: true).
+    private mutating func closes(with close: Unicode.Scalar) throws(SyntaxError) -> Bool {
+        skipWhitespace()
+        guard i < bytes.count else { throw error("unexpected end of input") }
+        if bytes[i] == UInt8(ascii: ",") { i += 1; return false }
+        guard bytes[i] == UInt8(ascii: close) else { throw error("expected ',' or '\(close)'") }
+        i += 1
+        depth -= 1
+        return true
     }
 
     private mutating func array() throws(SyntaxError) -> JSONValue {
@@ -108,13 +113,7 @@ public struct JSONParser {
         while true {
             skipWhitespace()
             items.append(try value())
-            skipWhitespace()
-            guard i < bytes.count else { throw error("unexpected end of input") }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            guard bytes[i] == UInt8(ascii: "]") else { throw error("expected ',' or ']'") }
-            i += 1
-            depth -= 1
-            return .array(items)
+            if try closes(with: "]") { return .array(items) }
         }
     }
 

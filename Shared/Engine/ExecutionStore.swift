@@ -153,7 +153,7 @@ public struct ExecutionStore {
             \(next)
             ), claimed AS (
                 -- Only unindexed columns (not even updated_at, which partial indexes name): with the free space of
-                -- migration 016 the claim is a HOT update, no new entry in any of the table's 8 indexes.
+                -- migration 016 the claim is a HOT update, no new entry in any of the table's indexes.
                 UPDATE executions e SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $4),
                        attempts = e.attempts + 1
                 FROM next WHERE e.id = next.id AND (SELECT mode FROM commit_mode) IS NOT NULL
