@@ -17,7 +17,9 @@ enum Queries {
     /// The original acknowledgment of a known signal_id (replay: rare, so counted here rather than stored).
     static let findSignal = """
         SELECT s.received_at, s.payload_hash,
-               (SELECT count(*) FROM executions e WHERE e.signal_id = s.id)::int AS executions,
+               -- The decision while it waits to be expanded, then the executions it became (never both).
+               COALESCE((SELECT cardinality(f.user_ids) FROM signal_fanouts f WHERE f.signal_id = s.id),
+                        (SELECT count(*) FROM executions e WHERE e.signal_id = s.id))::int AS executions,
                (SELECT count(*) FROM signal_skips k WHERE k.signal_id = s.id)::int AS skipped
         FROM signals s WHERE s.signal_id = $1
         """
@@ -50,33 +52,33 @@ enum Queries {
         """
 
     /// BUY/SELL. One statement, one round trip, one commit: authenticate the key, insert the signal if its symbol
-    /// is listed and its id is new, and fan it out: every active user × every exchange in their list is either an
-    /// execution (eligible) or a recorded skip with its reason. Eligibility: kill switch off, trading enabled, confidence ≥ the
-    /// user's minimum, today's trades under the cap (FREE: 5, RN-U01; else max_daily_trades), exchange
-    /// connected with valid credentials, symbol listed there.
+    /// is listed and its id is new, and decide its fan-out: every active user × every exchange in their list is
+    /// either eligible or a recorded skip with its reason, and each eligible user's daily-cap slot is reserved.
+    /// Eligibility: kill switch off, trading enabled, confidence ≥ the user's minimum, today's trades under the
+    /// cap (FREE: 5, RN-U01; else max_daily_trades), exchange connected with valid credentials, symbol listed
+    /// there. The eligible pairs are stored as one `signal_fanouts` row, which the engine turns into execution
+    /// rows right after the response (`FanoutStore`; migration 018 says why).
     static let receive = keyAndSignal(signed: "$12") + """
         , params AS (
             SELECT ins.id AS signal_uuid, $5::numeric AS confidence, $3::text AS symbol,
-                   CASE WHEN $4::int = 0 THEN 'sell' ELSE 'buy' END AS side,
-                   (NOT $11::boolean OR COALESCE((SELECT (value->>'engaged')::boolean FROM system_settings WHERE key = 'kill_switch'), true)) AS halted,
-                   $1::text AS signal_ref
+                   (NOT $11::boolean OR COALESCE((SELECT (value->>'engaged')::boolean FROM system_settings WHERE key = 'kill_switch'), true)) AS halted
             FROM ins WHERE $4::int <> 1
         ), candidates AS (
             SELECT u.id AS user_id, u.subscription_tier, u.max_daily_trades, tc.is_enabled, tc.min_confidence,
                    x.exchange, ec.id AS cred_id, ec.is_valid AS cred_valid, es.exchange_symbol,
-                   -- Today's count is the user's daily_trade_counts row once the day's first signal reserved it (one
-                   -- index probe); only before that are today's executions counted (COALESCE stops at the first value).
-                   COALESCE((SELECT t.trades FROM daily_trade_counts t WHERE t.user_id = u.id AND t.day = (now() AT TIME ZONE 'UTC')::date),
-                            (SELECT count(DISTINCT e.signal_id) FROM executions e
-                              WHERE e.user_id = u.id AND e.created_at >= date_trunc('day', now(), 'UTC'))) AS trades_today
+                   -- Today's count is the user's daily_trade_counts row once the day's first signal reserved it (joined
+                   -- once per user); only before that are today's executions counted (COALESCE stops at the first value).
+                   COALESCE(t.trades, (SELECT count(DISTINCT e.signal_id) FROM executions e
+                                        WHERE e.user_id = u.id AND e.created_at >= date_trunc('day', now(), 'UTC'))) AS trades_today
             FROM users u
             JOIN trading_configs tc ON tc.user_id = u.id
+            LEFT JOIN daily_trade_counts t ON t.user_id = u.id AND t.day = (now() AT TIME ZONE 'UTC')::date
             LEFT JOIN LATERAL jsonb_array_elements_text(tc.execute_on_exchanges) AS x(exchange) ON true
             LEFT JOIN exchange_credentials ec ON ec.user_id = u.id AND ec.exchange = x.exchange
             LEFT JOIN exchange_symbols es ON es.symbol = (SELECT symbol FROM params) AND es.exchange = x.exchange AND es.is_enabled
             WHERE u.is_active AND EXISTS (SELECT 1 FROM params)
         ), decided AS (
-            SELECT c.*, gen_random_uuid() AS new_id, CASE
+            SELECT c.*, CASE
                 WHEN p.halted THEN 'kill_switch'
                 WHEN NOT c.is_enabled THEN 'trading_disabled'
                 WHEN p.confidence < c.min_confidence THEN 'below_confidence'
@@ -99,19 +101,14 @@ enum Queries {
             ON CONFLICT (user_id, day) DO UPDATE SET trades = t.trades + 1, cap = EXCLUDED.cap WHERE t.trades < EXCLUDED.cap
             RETURNING user_id
         ), verdict AS (
-            SELECT d.*, CASE WHEN d.skip IS NULL AND NOT EXISTS (SELECT 1 FROM reserved r WHERE r.user_id = d.user_id)
-                             THEN 'daily_cap' ELSE d.skip END AS reason
-            FROM decided d
-        ), inserted AS (
-            INSERT INTO executions (id, request_id, client_order_id, user_id, signal_id, exchange, symbol, exchange_symbol, side,
-                                    order_type, status)
-            SELECT d.new_id, 'sb' || left(replace(d.new_id::text, '-', ''), 30), 'sb' || left(replace(d.new_id::text, '-', ''), 30),
-                   d.user_id, p.signal_uuid, d.exchange, d.exchange_symbol, d.exchange_symbol, p.side, 'limit', 'pending'
+            SELECT d.user_id, d.exchange, CASE WHEN d.skip IS NULL AND r.user_id IS NULL THEN 'daily_cap' ELSE d.skip END AS reason
+            FROM decided d LEFT JOIN reserved r ON r.user_id = d.user_id
+        ), fanout AS (
+            INSERT INTO signal_fanouts (signal_id, user_ids, exchanges)
+            SELECT p.signal_uuid, array_agg(d.user_id), array_agg(d.exchange)
             FROM verdict d, params p WHERE d.reason IS NULL
-            RETURNING id
-        ), events AS (
-            INSERT INTO execution_events (execution_id, from_status, to_status, reason, actor, correlation_id)
-            SELECT i.id, NULL, 'pending', 'eligible for the signal', 'webhook', p.signal_ref FROM inserted i, params p
+            GROUP BY p.signal_uuid
+            RETURNING cardinality(user_ids) AS pairs
         ), skips AS (
             INSERT INTO signal_skips (signal_id, user_id, exchange, reason, message)
             SELECT p.signal_uuid, d.user_id, d.exchange, d.reason, CASE d.reason
@@ -125,7 +122,7 @@ enum Queries {
                 ELSE 'Signal skipped: symbol not listed on this exchange' END
             FROM verdict d, params p WHERE d.reason IS NOT NULL
         )
-        SELECT ins.id, ins.received_at, (SELECT count(*) FROM inserted)::int AS executions,
+        SELECT ins.id, ins.received_at, COALESCE((SELECT pairs FROM fanout), 0) AS executions,
                (SELECT count(*) FROM verdict WHERE reason IS NOT NULL)::int AS skipped,
                COALESCE((SELECT halted FROM params), false) AS halted,
                (SELECT last_used_at IS NULL OR last_used_at < now() - interval '60 seconds' FROM key) AS touch_due

@@ -115,8 +115,17 @@ struct SignalWebhook {
             executions: executions, skipped: skipped,
             reason: signal.action == .hold ? "HOLD: nothing to execute" : halted ? "Trading is halted (kill switch)" : nil))
         if executions > 0 {
-            let engine = self.engine, log = logger
+            let engine = self.engine, log = logger, db = self.db
             response.afterResponse = {
+                // The decision becomes its execution rows (on this connection, before the next request), then the
+                // engine places them. If this process dies first, the next sweep expands and places them.
+                do {
+                    try FanoutStore(db: db).expand(signal: id, actor: "webhook")
+                } catch {
+                    log.error("fan-out decision not expanded; the next sweep does it", ["signal_id": .string(signal.signalID),
+                                                                                         "error": .string(String(describing: error))])
+                    return
+                }
                 let handled = engine.run(signal: id)
                 log.info("signal executed", ["signal_id": .string(signal.signalID), "handled": .int(handled)])
             }

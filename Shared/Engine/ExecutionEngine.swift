@@ -66,10 +66,14 @@ public struct ExecutionEngine: Sendable {
 
     /// Works until nothing due is left: the executions of `signal` (after a webhook), or every due one (sweep:
     /// pending, unknown, and expired leases). Returns how many executions were handled.
+    ///
+    /// A sweep first turns into execution rows every fan-out decision a webhook process left when it died between
+    /// its commit and its own expansion (`FanoutStore`).
     @discardableResult
     public func run(signal: UUID?, execution: UUID? = nil, workers: Int? = nil, resolveOnly: Bool = false) -> Int {
         let count = max(1, min(workers ?? settings.workers, settings.workers))
         let handled = Counter()
+        if signal == nil && execution == nil { expandLeftDecisions() }
         // Real threads: the workers spend their time waiting on the exchange and the database, and
         // DispatchQueue.concurrentPerform runs only as many iterations at once as there are cores (2 here).
         let done = DispatchGroup()
@@ -92,6 +96,21 @@ public struct ExecutionEngine: Sendable {
 }
 
 extension ExecutionEngine {
+    /// Expands every waiting fan-out decision, oldest first. A failure is logged and left to the next sweep (a
+    /// decision stays until its expansion commits).
+    func expandLeftDecisions() {
+        let db = Connection(url: (try? config.requireSecret("DATABASE_URL")) ?? Secret(""), applicationName: "signalbridge-engine", logger: logger)
+        defer { db.close() }
+        let store = FanoutStore(db: db)
+        do {
+            while let created = try store.expandOldest(actor: "engine") {
+                logger.warning("fan-out decision left by a webhook process expanded by the sweep", ["executions": .int(created)])
+            }
+        } catch {
+            logger.error("fan-out decisions not expanded; the next sweep retries", ["error": .string(error.description)])
+        }
+    }
+
     /// The user's adapter for `exchange` with their decrypted key, and the key's fingerprint; nil when the
     /// credentials are missing, marked invalid, or fail to open (logged, never the key).
     public func openAdapter(userID: UUID, exchange: String, credentials: CredentialStore, log: Logger) throws -> (any ExchangeAdapter, String)? {

@@ -31,11 +31,13 @@ def env_file(name):
 OWNER_URL = None
 
 
-def sql(query, *args):
-    """Runs SQL as the schema owner; returns rows as lists of strings. Arguments are passed as psql variables."""
+def sql(query, *args, url_file="TEST_DATABASE_URL_FILE"):
+    """Runs SQL as the schema owner (or the role whose URL `url_file` names); returns rows as lists of strings.
+    Arguments are passed as psql variables."""
     global OWNER_URL
     OWNER_URL = OWNER_URL or env_file("TEST_DATABASE_URL_FILE")
-    cmd = ["psql", OWNER_URL, "-X", "-q", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1"]
+    url = OWNER_URL if url_file == "TEST_DATABASE_URL_FILE" else env_file(url_file)
+    cmd = ["psql", url, "-X", "-q", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1"]
     for i, a in enumerate(args, 1):
         cmd += ["-v", f"p{i}={a}"]
     out = subprocess.run(cmd, input=query, capture_output=True, text=True, timeout=30)

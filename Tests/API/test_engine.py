@@ -291,22 +291,88 @@ def test_killed_webhook_mid_fan_out_loses_nothing_and_duplicates_nothing(api, ke
     traders = [make_trader(make_user, admin) for _ in range(4)]
     for ex in ("binance", "mexc"):
         sim(ex, "/_sim/faults", {"kind": "latency", "method": "POST", "path": "/api/v3/order", "latency_ms": 400, "count": 100})
+    users = "{" + ",".join(t.user.id for t in traders) + "}"
     post_signal(api, key, signal())
-    time.sleep(0.6)  # let the first orders be in flight
-    pids = [int(p) for p in open(os.environ["SIGNALBRIDGE_STATE_DIR"] + "/run/webhook.pid").read().split()]
-    for pid in pids:
-        os.kill(pid, signals.SIGKILL)
+    # Kill once the first orders are on their way (written ahead as `submitted`, the exchange still answering).
+    deadline = time.time() + 15
+    in_flight = "SELECT count(*) FILTER (WHERE status = 'submitted') > 0 FROM executions WHERE user_id = ANY(:'p1'::uuid[])"
+    while time.time() < deadline and sql(in_flight, users)[0][0] != "t":
+        time.sleep(0.02)
+    assert sql(in_flight, users)[0][0] == "t"
+    kill_webhook()
     clear_faults()
-    # Bring the webhook back for the rest of the suite (spawn-fcgi does not respawn; `up` starts what is missing).
-    import subprocess
-    subprocess.run([os.environ["SIGNALBRIDGE_STACK"], "up"], check=True, capture_output=True, timeout=120)
-    # The sweep rescues a `submitted` row once it is older than the longest a send can take (3 × timeout + 1).
-    stale = max(float(os.environ.get("ENGINE_STALE_SUBMITTED_SECONDS", "30")), 3 * float(os.environ.get("EXCHANGE_TIMEOUT_SECONDS", "10")) + 1)
-    time.sleep(stale + 0.5)
-    sql("UPDATE executions SET next_attempt_at = now(), lease_expires_at = NULL WHERE status IN ('pending', 'unknown')")
+    # The sweep rescues a `submitted` row once it is older than the longest a send can take (3 × timeout + 1):
+    # the rows are made that old rather than waited for, and the dead workers' leases released.
+    sql("""UPDATE executions SET next_attempt_at = now(), lease_expires_at = NULL,
+                  updated_at = CASE WHEN status IN ('submitted', 'partial') THEN now() - interval '1 hour' ELSE updated_at END
+           WHERE user_id = ANY(:'p1'::uuid[]) AND status NOT IN ('filled', 'cancelled', 'rejected', 'failed')""", users)
     sweep()
     for t in traders:
         rows = wait_settled(t, 2)
         assert [(x[0], x[1]) for x in rows] == [("binance", "filled"), ("mexc", "filled")], rows
         for ex in ("binance", "mexc"):
             assert len(sim_orders(ex, t.keys[ex])) == 1
+    forget_accounts(users)
+
+
+def kill_webhook():
+    """SIGKILL every webhook process, then bring them back for the rest of the suite (spawn-fcgi does not
+    respawn; `up` starts what is missing)."""
+    import subprocess
+    for pid in [int(p) for p in open(os.environ["SIGNALBRIDGE_STATE_DIR"] + "/run/webhook.pid").read().split()]:
+        os.kill(pid, signals.SIGKILL)
+    subprocess.run([os.environ["SIGNALBRIDGE_STACK"], "up"], check=True, capture_output=True, timeout=120)
+
+
+def app_sql(query, *args):
+    """As the functions' role, which may see and end its own sessions (a crashed process's backend)."""
+    return sql(query, *args, url_file="APP_DATABASE_URL_FILE")
+
+
+def test_webhook_killed_after_its_answer_before_expanding_the_decision(api, key, make_user, admin):
+    """The webhook's transaction stores the signal and its fan-out decision; the executions rows are written right
+    after the answer. If the process dies in between, the decision waits in signal_fanouts and the sweep expands
+    it: every eligible pair placed exactly once, nothing lost."""
+    import subprocess
+    traders = [make_trader(make_user, admin) for _ in range(2)]
+    users = "{" + ",".join(t.user.id for t in traders) + "}"
+    # Hold the executions table: the webhook can store the signal and its decision and answer, but its expansion
+    # waits for this lock.
+    locker = subprocess.Popen(["psql", open(os.environ["TEST_DATABASE_URL_FILE"]).read().strip(), "-X", "-q", "-At"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+    try:
+        locker.stdin.write("BEGIN; LOCK TABLE executions IN EXCLUSIVE MODE; SELECT 'locked';\n")
+        assert locker.stdout.readline().strip() == "locked"
+        body = signal()
+        r = post_signal(api, key, body)
+        assert r.status_code == 200 and r.json()["status"] == "queued" and r.json()["executions"] >= 4, r.text
+        pairs = r.json()["executions"]
+        # A replay meanwhile answers from the decision: same counts, nothing created.
+        again = post_signal(api, key, body)
+        assert again.headers.get("Idempotent-Replayed") == "true" and again.json()["executions"] == pairs
+        waiting = """SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%DELETE FROM signal_fanouts%'"""
+        deadline = time.time() + 15
+        while time.time() < deadline and not app_sql(waiting):
+            time.sleep(0.02)
+        assert app_sql(waiting), "the webhook's expansion never waited on the lock"
+        # The process dies; its database session ends with it (a crash: its open transaction rolls back).
+        kill_webhook()
+        app_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%DELETE FROM signal_fanouts%'")
+        locker.stdin.write("COMMIT;\n")
+    finally:
+        locker.stdin.close()
+        locker.wait(timeout=30)
+    signal_uuid = sql("SELECT id FROM signals WHERE signal_id = :'p1'", body["signal_id"])[0][0]
+    assert sql("SELECT cardinality(user_ids) FROM signal_fanouts WHERE signal_id = :'p1'", signal_uuid) == [[str(pairs)]]
+    assert sql("SELECT count(*) FROM executions WHERE signal_id = :'p1'", signal_uuid) == [["0"]]
+    sweep()
+    assert sql("SELECT count(*) FROM signal_fanouts WHERE signal_id = :'p1'", signal_uuid) == [["0"]]
+    assert sql("SELECT count(*) FROM executions WHERE signal_id = :'p1'", signal_uuid) == [[str(pairs)]]
+    for t in traders:
+        rows = wait_settled(t, 2)
+        assert [(x[0], x[1]) for x in rows] == [("binance", "filled"), ("mexc", "filled")], rows
+        for ex in ("binance", "mexc"):
+            assert len(sim_orders(ex, t.keys[ex])) == 1, (ex, sim_orders(ex, t.keys[ex]))
+        first = sql("SELECT to_status, actor FROM execution_events WHERE execution_id = :'p1' ORDER BY id LIMIT 1", rows[0][4])
+        assert first == [["pending", "engine"]]
+    forget_accounts(users)

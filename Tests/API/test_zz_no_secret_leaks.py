@@ -1,5 +1,6 @@
 """Runs last: after every flow of the API suite, the exchange keys and secrets it used appear in no HTTP
 response body, no log file and no text or binary column of the database (the sealed blobs included)."""
+import json
 import os
 import pathlib
 
@@ -21,9 +22,11 @@ def test_no_plaintext_secret_anywhere():
     columns = sql("""SELECT table_name, column_name, data_type FROM information_schema.columns
                      WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'jsonb', 'json', 'bytea')""")
     assert len(columns) > 20
+    # One query per column, every secret at once (one psql per column and secret took ~10 minutes).
+    secrets = json.dumps(sorted(set(PLAINTEXT_SECRETS)))
     for table, column, kind in columns:
-        for s in PLAINTEXT_SECRETS:
-            test = (f"position(convert_to(:'p1', 'UTF8') in \"{column}\") > 0" if kind == "bytea"
-                    else f"strpos(\"{column}\"::text, :'p1') > 0")
-            hits = sql(f'SELECT count(*) FROM "{table}" WHERE {test}', s)[0][0]
-            assert hits == "0", f"{s[:6]}… in {table}.{column}"
+        test = (f"position(convert_to(s, 'UTF8') in t.\"{column}\") > 0" if kind == "bytea"
+                else f"strpos(t.\"{column}\"::text, s) > 0")
+        hits = sql(f"""SELECT left(s, 6) FROM jsonb_array_elements_text(:'p1'::jsonb) AS secret(s)
+                       WHERE EXISTS (SELECT 1 FROM "{table}" t WHERE {test})""", secrets)
+        assert hits == [], f"{hits}… in {table}.{column}"
