@@ -66,10 +66,9 @@ enum Queries {
         ), candidates AS (
             SELECT u.id AS user_id, u.subscription_tier, u.max_daily_trades, tc.is_enabled, tc.min_confidence,
                    x.exchange, ec.id AS cred_id, ec.is_valid AS cred_valid, es.exchange_symbol,
-                   -- Today's count is the user's daily_trade_counts row once the day's first signal reserved it (joined
-                   -- once per user); only before that are today's executions counted (COALESCE stops at the first value).
-                   COALESCE(t.trades, (SELECT count(DISTINCT e.signal_id) FROM executions e
-                                        WHERE e.user_id = u.id AND e.created_at >= date_trunc('day', now(), 'UTC'))) AS trades_today
+                   -- Today's count: the user's daily_trade_counts row, reserved by every decision that made them eligible
+                   -- (in its transaction, so it is the count); none yet today → 0.
+                   COALESCE(t.trades, 0) AS trades_today
             FROM users u
             JOIN trading_configs tc ON tc.user_id = u.id
             LEFT JOIN daily_trade_counts t ON t.user_id = u.id AND t.day = (now() AT TIME ZONE 'UTC')::date

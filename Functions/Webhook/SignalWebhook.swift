@@ -117,16 +117,16 @@ struct SignalWebhook {
         if executions > 0 {
             let engine = self.engine, log = logger, db = self.db
             response.afterResponse = {
-                // The decision becomes its execution rows (on this connection, before the next request), then the
-                // engine places them. If this process dies first, the next sweep expands and places them.
-                do {
-                    try FanoutStore(db: db).expand(signal: id, actor: "webhook")
-                } catch {
-                    log.error("fan-out decision not expanded; the next sweep does it", ["signal_id": .string(signal.signalID),
-                                                                                         "error": .string(String(describing: error))])
-                    return
-                }
-                let handled = engine.run(signal: id)
+                // The decision becomes its execution rows (on this connection, while the engine's workers connect),
+                // then the workers place them. If this process dies first, the next sweep expands and places them.
+                let handled = engine.run(signal: id, first: {
+                    do {
+                        try FanoutStore(db: db).expand(signal: id, actor: "webhook")
+                    } catch {
+                        log.error("fan-out decision not expanded; the next sweep does it", ["signal_id": .string(signal.signalID),
+                                                                                             "error": .string(String(describing: error))])
+                    }
+                })
                 log.info("signal executed", ["signal_id": .string(signal.signalID), "handled": .int(handled)])
             }
         }

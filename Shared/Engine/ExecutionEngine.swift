@@ -67,20 +67,25 @@ public struct ExecutionEngine: Sendable {
     /// Works until nothing due is left: the executions of `signal` (after a webhook), or every due one (sweep:
     /// pending, unknown, and expired leases). Returns how many executions were handled.
     ///
-    /// A sweep first turns into execution rows every fan-out decision a webhook process left when it died between
-    /// its commit and its own expansion (`FanoutStore`).
+    /// `first` runs on the calling thread while the workers connect to the database, and they claim nothing
+    /// before it returns (the webhook writes the signal's execution rows there). A sweep first turns into
+    /// execution rows every fan-out decision a webhook process left when it died before doing so (`FanoutStore`).
     @discardableResult
-    public func run(signal: UUID?, execution: UUID? = nil, workers: Int? = nil, resolveOnly: Bool = false) -> Int {
+    public func run(signal: UUID?, execution: UUID? = nil, workers: Int? = nil, resolveOnly: Bool = false,
+                    first: (() -> Void)? = nil) -> Int {
         let count = max(1, min(workers ?? settings.workers, settings.workers))
         let handled = Counter()
         if signal == nil && execution == nil { expandLeftDecisions() }
         // Real threads: the workers spend their time waiting on the exchange and the database, and
         // DispatchQueue.concurrentPerform runs only as many iterations at once as there are cores (2 here).
-        let done = DispatchGroup()
+        let done = DispatchGroup(), ready = DispatchGroup()
+        ready.enter()
         for index in 0..<count {
             done.enter()
             let thread = Thread { [self] in
                 let worker = Worker(engine: self, name: "\(ProcessInfo.processInfo.processIdentifier)-\(index)")
+                try? worker.db.connect()  // a failure shows again, and is logged, at the first claim
+                ready.wait()
                 // A process without TRADING_ENABLED places nothing and cancels nothing (an operator's shell running
                 // `engine sweep` must not cancel the queue): it only resolves outcomes already in flight.
                 let placing = !resolveOnly && settings.tradingEnabled
@@ -90,6 +95,8 @@ public struct ExecutionEngine: Sendable {
             thread.stackSize = 1 << 20
             thread.start()
         }
+        first?()
+        ready.leave()
         done.wait()
         return handled.value
     }

@@ -37,7 +37,7 @@ public struct FanoutStore {
             DELETE FROM signal_fanouts WHERE signal_id = (\(pick)) AND (SELECT mode FROM commit_mode) IS NOT NULL
             RETURNING signal_id, user_ids, exchanges, created_at
         ), pairs AS (
-            SELECT gen_random_uuid() AS id, d.signal_id, d.created_at, p.user_id, p.exchange, s.signal_id AS signal_ref,
+            SELECT gen_random_uuid() AS id, d.signal_id, d.created_at, p.user_id, p.exchange,
                    CASE WHEN s.action = 0 THEN 'sell' ELSE 'buy' END AS side, es.exchange_symbol
             FROM decision d
             CROSS JOIN LATERAL unnest(d.user_ids, d.exchanges) AS p(user_id, exchange)
@@ -54,8 +54,9 @@ public struct FanoutStore {
             RETURNING id
         ), events AS (
             INSERT INTO execution_events (execution_id, from_status, to_status, reason, actor, correlation_id)
-            SELECT i.id, NULL, 'pending', 'eligible for the signal', $1::text, p.signal_ref
-            FROM inserted i JOIN pairs p ON p.id = i.id
+            SELECT i.id, NULL, 'pending', 'eligible for the signal', $1::text,
+                   (SELECT s.signal_id FROM signals s WHERE s.id = (SELECT signal_id FROM decision))
+            FROM inserted i   -- (joining the pairs back: a nested loop over two CTEs, 2,000² comparisons)
         )
         SELECT EXISTS (SELECT 1 FROM decision) AS found, (SELECT count(*) FROM inserted)::int AS created
         """
