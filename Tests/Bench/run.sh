@@ -145,11 +145,13 @@ ${rss_rows}
 | measure | value | target |
 |---|---|---|
 | orders | $(value "$fan" orders) (filled: $(value "$fan" filled)) | 2,000 |
-| webhook response (fan-out of 2,000 executions in one transaction) | **$(value "$fan" response_ms) ms** | < 20 ms |
+| webhook response (signal, 2,000 pairs decided, 1,000 daily-cap slots reserved, in one transaction) | **$(value "$fan" response_ms) ms** | < 20 ms |
 | all orders acknowledged by the exchange (last execution final), from the request | **$(value "$fan" all_acknowledged_s) s** | ≤ 2 s |
 
-Command: \`Tests/Bench/fanout.py 1000\` (users seeded by SQL with keys sealed in the vault's format; the
-simulator's rate limits raised; \`ENGINE_WORKERS\`=8 in the webhook process that received the signal).
+Command: \`Tests/Bench/fanout.py 1000\` (users seeded by SQL with keys sealed in the vault's format, then
+analyzed; every webhook process warmed by a few requests, as in a running service; the simulator's rate limits
+raised; \`ENGINE_WORKERS\`=8 in the webhook process that received the signal). The execution rows are written
+right after the response, from the decision (docs/architecture.md, "The fan-out decision and its expansion").
 
 ## Exchange simulator: signed order placement
 
@@ -184,21 +186,17 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
 - Earlier: the webhook's work in one statement (7 round trips and 2 commits → 1 and 1): 1,805 → ~2,700-3,000
   req/s; JIT off on every connection (PostgreSQL compiled the fan-out for ~40 ms per request); generic plans
   on the webhook's connection and no FK lock on the webhook key (p99 from 11.6–19 ms to under 10 ms).
-- **Fan-out response (target 20 ms): where the time goes.** EXPLAIN ANALYZE of the statement for 1,000 users ×
-  2 exchanges (≈ 88 ms instrumented): eligibility of 2,000 (user, exchange) pairs ≈ 13 ms; 1,000 daily-cap
-  reservations ≈ 5 ms; 2,000 execution rows ≈ 26 ms (9 indexes then; 7 since migrations 014, 015 and 017: two duplicates and request_id's copy of client_order_id's dropped, the claim index added); 2,000
-  creation events ≈ 8 ms; foreign-key checks ≈ 24 ms (executions → users, executions → signals, events →
-  executions, 4 µs each). Writing 4,000 indexed, checked rows in one transaction costs more than 20 ms on this
-  machine; meeting the target means recording the decision compactly in the webhook's transaction (the signal
-  and the list of eligible pairs) and expanding it into execution rows right after the response, with the
-  unique (signal, user, exchange) key keeping the expansion idempotent — a change of the seed's "one
-  transaction stores the signal and its executions" rule, not made yet. Measured as a prototype (EXPLAIN
-  ANALYZE, 1,000 users): the signal, the eligibility, the daily-cap reservations and one row holding the
-  decision as JSON cost ≈ 28 ms (eligibility ≈ 11, reservations ≈ 5, aggregation ≈ 8): under 20 ms for 1,000
-  users would also need eligibility kept ready (a table of tradable (user, exchange) pairs maintained when a
-  configuration or a key changes) instead of computed per signal.
-- **All orders acknowledged (target 2 s).** 4.9 s → ~2.7 s → ~2.1–2.3 s over 2026-11-21 (the runs of the last
-  changes: 2.0–2.3 s). The box is CPU-bound during the fan-out (idle < 2 %); perf per 0.25 s slice, before the
+- **Fan-out response (target 20 ms).** Until 2026-11-21 the webhook's transaction wrote every execution row:
+  EXPLAIN ANALYZE for 1,000 users × 2 exchanges ≈ 68 ms (eligibility ≈ 12 ms, 1,000 daily-cap reservations
+  ≈ 5, 2,000 execution rows with 7 indexes ≈ 18, 2,000 creation events ≈ 6, foreign-key checks ≈ 22 at 4 µs
+  each); the response was 76–87 ms. Now the transaction stores the signal, the skips, the reservations and the
+  eligible pairs as one \`signal_fanouts\` row (migration 018): ≈ 12–13 ms of statement, a 12–16 ms response
+  (warm processes). The rows follow right after the response in one statement (≈ 60 ms for 2,000 rows and
+  their events, while the engine's workers connect), so the orders start no later than before. Also: today's
+  trade count is read from \`daily_trade_counts\` alone (the first signal of a day counted every user's
+  executions: +6 ms), and the expansion's events no longer join the pairs back (a 2,000² nested loop, 270 ms).
+- **All orders acknowledged (target 2 s).** 4.9 s → ~2.7 s → ~2.1–2.3 s over 2026-11-21; with the decision
+  expanded after the response and the workers connecting meanwhile: 2.00–2.18 s over 8 runs (fresh stacks). The box is CPU-bound during the fan-out (idle < 2 %); perf per 0.25 s slice, before the
   last round: PostgreSQL ≈ 40 %, the engine's threads ≈ 28 %, the simulator ≈ 15 %, nginx ≈ 12 %, i.e. about
   0.8 ms of PostgreSQL, 0.56 ms of engine, 0.55 ms of simulator + nginx CPU per execution (2.5 HTTP requests:
   balance, order and, for MEXC, whose acknowledgment carries no fill, the order's status).
