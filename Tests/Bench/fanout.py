@@ -83,6 +83,8 @@ for i in range(48):
             "model_version": "bench"}
     assert requests.post(BASE + "/v1/webhook/signal", json=warm, headers={"X-API-Key": webhook_key}, timeout=30).status_code == 422
 body = {"signal_id": f"fan-{uuid.uuid4().hex[:12]}", "timestamp": ts, "symbol": "BTC/USDT", "action": 2, "confidence": 0.9, "model_version": "bench"}
+# BENCH_AT_SIGNAL: a command started just before the signal is sent (e.g. a profiler for the fan-out alone).
+profiler = subprocess.Popen(os.environ["BENCH_AT_SIGNAL"], shell=True) if os.environ.get("BENCH_AT_SIGNAL") else None
 start = time.time()
 r = requests.post(BASE + "/v1/webhook/signal", json=body, headers={"X-API-Key": webhook_key}, timeout=30)
 response_ms = (time.time() - start) * 1000
@@ -103,4 +105,6 @@ poller.wait()
 filled = psql(f"SELECT count(*) FROM executions e JOIN signals s ON s.id = e.signal_id WHERE s.signal_id = '{body['signal_id']}' AND e.status = 'filled'")
 last = psql(f"SELECT extract(epoch FROM max(e.updated_at)) FROM executions e JOIN signals s ON s.id = e.signal_id WHERE s.signal_id = '{body['signal_id']}'")
 all_done_s = float(last) - start if done_at else float("nan")
+if profiler:
+    profiler.wait()
 print(f"BENCH users={N} orders={2 * N} filled={filled} response_ms={response_ms:.1f} all_acknowledged_s={all_done_s:.2f}")
