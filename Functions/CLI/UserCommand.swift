@@ -118,7 +118,7 @@ struct KillSwitchCommand: ParsableCommand {
         let config = Config()
         let kill = KillSwitch(db: try Connection(config: config, applicationName: "signalbridge-cli", logger: Logger.fromConfig(config, label: "cli")))
         let state = try engage.map { try kill.set(engaged: $0, reason: reason, by: nil) } ?? kill.state()
-        let envOn = (try? config.bool("TRADING_ENABLED", default: false)) ?? false
+        let envOn = (try? TradingEnvironment.enabled(config)) ?? false
         print("kill switch \(state.engaged ? "ENGAGED (no new orders)" : "released") since \(Timestamp.iso8601(state.updatedAt))"
               + (state.reason.map { ": \($0)" } ?? "") + (envOn ? "" : "; TRADING_ENABLED is not true in this environment"))
     }

@@ -61,7 +61,7 @@ struct SignalWebhook {
         self.logger = logger
         maxAge = TimeInterval(try config.int("SIGNAL_MAX_AGE_SECONDS", default: 300, range: 5...86400))
         maxSkew = TimeInterval(try config.int("SIGNAL_MAX_FUTURE_SKEW_SECONDS", default: 30, range: 0...3600))
-        tradingEnabled = try config.bool("TRADING_ENABLED", default: false)
+        tradingEnabled = try TradingEnvironment.enabled(config)
         vault = try Vault.fromConfig(config)
     }
 
@@ -121,7 +121,11 @@ struct SignalWebhook {
                 // then the workers place them. If this process dies first, the next sweep expands and places them.
                 let handled = engine.run(signal: id, first: {
                     do {
-                        try FanoutStore(db: db).expand(signal: id, actor: "webhook")
+                        let (decided, created) = try FanoutStore(db: db).expand(signal: id, actor: "webhook")
+                        if created < decided {
+                            log.warning("fewer executions than decided pairs (a user deleted or a symbol delisted since)",
+                                        ["signal_id": .string(signal.signalID), "decided": .int(decided), "created": .int(created)])
+                        }
                     } catch {
                         log.error("fan-out decision not expanded; the next sweep does it", ["signal_id": .string(signal.signalID),
                                                                                              "error": .string(String(describing: error))])

@@ -27,7 +27,7 @@ public struct EngineSettings: Sendable {
 
     public static func fromConfig(_ config: Config) throws(ConfigError) -> EngineSettings {
         EngineSettings(
-            tradingEnabled: try config.bool("TRADING_ENABLED", default: false),
+            tradingEnabled: try TradingEnvironment.enabled(config),
             slippagePct: Decimal(try config.double("SLIPPAGE_MAX_PCT", default: 0.01, range: 0...0.1)),
             signalMaxAge: TimeInterval(try config.int("SIGNAL_MAX_AGE_SECONDS", default: 300, range: 5...86400)),
             maxSends: 3,

@@ -11,10 +11,12 @@ public struct FanoutStore {
     public init(db: Connection) { self.db = db }
 
     /// Expands `signal`'s decision (the webhook's process, right after its response). Waits if another process
-    /// is expanding it, and then finds nothing left. Returns how many executions it created.
+    /// is expanding it, and then finds nothing left. Returns how many pairs the decision held (0: none left) and
+    /// how many executions it created (fewer only for a user deleted or a symbol delisted in between).
     @discardableResult
-    public func expand(signal: UUID, actor: String) throws(DatabaseError) -> Int {
-        try db.queryOne(FanoutStore.expandSQL(pick: "SELECT $2::uuid"), [actor, signal])?.int("created") ?? 0
+    public func expand(signal: UUID, actor: String) throws(DatabaseError) -> (decided: Int, created: Int) {
+        guard let row = try db.queryOne(FanoutStore.expandSQL(pick: "SELECT $2::uuid"), [actor, signal]) else { return (0, 0) }
+        return (try row.int("decided"), try row.int("created"))
     }
 
     /// Expands the oldest decision no other process holds (the sweep: what a process that crashed between its
@@ -26,9 +28,9 @@ public struct FanoutStore {
         return try row.bool("found") ? try row.int("created") : nil
     }
 
-    /// `pick` selects the decision's signal; $1 is the actor the events name. The commit is asynchronous (like a claim): lost in a crash, the
-    /// decision is simply still there for the next sweep, and an order's synchronous write-ahead flushes it first.
-    /// The executions keep the decision's time as their creation time (the daily cap counts by it).
+    /// `pick` selects the decision's signal; $1 is the actor the events name. The commit is asynchronous (like a
+    /// claim): lost in a crash, the decision is simply still there for the next sweep, and an order's synchronous
+    /// write-ahead flushes it first. The executions keep the decision's time as their creation time.
     static func expandSQL(pick: String) -> String {
         """
         WITH commit_mode AS (
@@ -58,7 +60,8 @@ public struct FanoutStore {
                    (SELECT s.signal_id FROM signals s WHERE s.id = (SELECT signal_id FROM decision))
             FROM inserted i   -- (joining the pairs back: a nested loop over two CTEs, 2,000² comparisons)
         )
-        SELECT EXISTS (SELECT 1 FROM decision) AS found, (SELECT count(*) FROM inserted)::int AS created
+        SELECT EXISTS (SELECT 1 FROM decision) AS found, COALESCE((SELECT cardinality(user_ids) FROM decision), 0) AS decided,
+               (SELECT count(*) FROM inserted)::int AS created
         """
     }
 }

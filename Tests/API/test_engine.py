@@ -376,3 +376,13 @@ def test_webhook_killed_after_its_answer_before_expanding_the_decision(api, key,
         first = sql("SELECT to_status, actor FROM execution_events WHERE execution_id = :'p1' ORDER BY id LIMIT 1", rows[0][4])
         assert first == [["pending", "engine"]]
     forget_accounts(users)
+
+
+@pytest.mark.parametrize("table", ["execution_events", "reconciliation_runs"])
+def test_history_tables_are_append_only_for_the_app(table):
+    """The functions' role may add to the execution event log and the reconciliation runs, never rewrite them
+    (migrations 004 and 010 revoke UPDATE, DELETE, TRUNCATE; the credential audit log: test_connect.py)."""
+    for statement in (f"UPDATE {table} SET id = id WHERE false", f"DELETE FROM {table} WHERE false", f"TRUNCATE {table}"):
+        with pytest.raises(AssertionError, match="permission denied"):
+            app_sql(statement)
+    assert app_sql(f"SELECT has_table_privilege('{table}', 'INSERT')") == [["t"]]

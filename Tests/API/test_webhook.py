@@ -31,6 +31,17 @@ def test_key_authentication(api, admin, key):
     assert sql("SELECT last_used_at IS NOT NULL FROM webhook_keys WHERE key_prefix = :'p1'", key[:12])[0][0] == "t"
 
 
+def test_an_unauthenticated_caller_learns_nothing_about_the_contract(api, key):
+    # An invalid body (or no JSON at all) without a valid key is a 401, never a 422 naming fields.
+    for headers in (None, {"X-API-Key": "sbk_wrong"}):
+        r = api.call("POST", "/v1/webhook/signal", json_body={"action": "BUY", "extra": 1}, headers=headers)
+        assert r.status_code == 401 and r.json()["code"] == "AUTH_1001" and "fields" not in (r.json().get("details") or {}), r.text
+    r = api.call("POST", "/v1/webhook/signal", data="{", headers={"X-API-Key": "sbk_wrong", "Content-Type": "application/json"})
+    assert r.status_code == 401, r.text
+    # The same body with the key: the contract's answer.
+    assert api.call("POST", "/v1/webhook/signal", json_body={"action": "BUY", "extra": 1}, headers={"X-API-Key": key}).status_code == 422
+
+
 def test_contract_is_validated_exactly(api, key):
     cases = [({"symbol": "btc/usdt"}, "symbol"), ({"symbol": "BTCUSDT"}, "symbol"), ({"action": 3}, "action"),
              ({"action": "BUY"}, "action"), ({"confidence": 1.2}, "confidence"), ({"confidence": "high"}, "confidence"),

@@ -61,6 +61,16 @@ extension Integration {
             #expect(missing?.description.contains("missing") == true)
         }
 
+        /// Security checklist: a new database refuses to trade until an operator releases the kill switch (the
+        /// environment's half, `TRADING_ENABLED`, is pinned in ConfigTests). Every real migration, on a scratch schema.
+        @Test func aNewDatabaseStartsWithTheKillSwitchEngaged() throws {
+            let db = try scratch()
+            defer { cleanUp(db) }
+            try Migrator.load(directory: Stack.env("SIGNALBRIDGE_MIGRATIONS_DIR")).migrate(on: db)
+            let row = try db.queryOne("SELECT (value->>'engaged')::boolean AS engaged FROM system_settings WHERE key = 'kill_switch'")
+            #expect(try row?.bool("engaged") == true)
+        }
+
         @Test func aFailingMigrationLeavesNothingBehind() throws {
             let db = try scratch()
             defer { cleanUp(db) }

@@ -23,6 +23,16 @@ import Testing
         #expect(try Config(environment: ["B": word]).bool("B", default: !value) == value)
     }
 
+    /// Security checklist: trading is off unless the environment says otherwise (the webhook, the engine and
+    /// the CLI read it through `TradingEnvironment`).
+    @Test func tradingIsOffUnlessTheEnvironmentSaysTrue() throws {
+        #expect(try TradingEnvironment.enabled(Config(environment: [:])) == false)
+        #expect(try TradingEnvironment.enabled(Config(environment: ["TRADING_ENABLED": ""])) == false)
+        #expect(try TradingEnvironment.enabled(Config(environment: ["TRADING_ENABLED": "false"])) == false)
+        #expect(try TradingEnvironment.enabled(Config(environment: ["TRADING_ENABLED": "true"])))
+        #expect(throws: ConfigError.self) { try TradingEnvironment.enabled(Config(environment: ["TRADING_ENABLED": "maybe"])) }
+    }
+
     @Test func booleanRejectsOtherWords() {
         #expect(throws: ConfigError.self) { try Config(environment: ["B": "maybe"]).bool("B", default: false) }
     }
