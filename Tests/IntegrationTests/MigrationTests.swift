@@ -62,10 +62,20 @@ extension Integration {
         }
 
         /// Security checklist: a new database refuses to trade until an operator releases the kill switch (the
-        /// environment's half, `TRADING_ENABLED`, is pinned in ConfigTests). Every real migration, on a scratch schema.
+        /// environment's half, `TRADING_ENABLED`, is pinned in ConfigTests). Every real migration, on an empty
+        /// database of its own (on a scratch schema of the real one, migration 002's grants on schema `public`
+        /// would undo the append-only revokes of the real tables).
         @Test func aNewDatabaseStartsWithTheKillSwitchEngaged() throws {
-            let db = try scratch()
-            defer { cleanUp(db) }
+            let name = "scratch_" + UUID().uuidString.prefix(8).lowercased()
+            let created = try Stack.run(Stack.stackScript, ["scratch-db", "create", name])
+            #expect(created.status == 0, "\(created.stderr)")
+            defer { _ = try? Stack.run(Stack.stackScript, ["scratch-db", "drop", name]) }
+            let realURL = Stack.secretFile("TEST_DATABASE_URL_FILE").reveal()
+            let scratchURL = realURL.hasSuffix("/signalbridge") ? String(realURL.dropLast("signalbridge".count)) + name
+                : realURL.replacingOccurrences(of: "/signalbridge?", with: "/\(name)?")
+            try #require(scratchURL != realURL, "the database name in \(realURL.split(separator: "@").last ?? "")")
+            let db = Connection(url: Secret(scratchURL), applicationName: "integration-tests", logger: Stack.quietLogger)
+            defer { db.close() }
             try Migrator.load(directory: Stack.env("SIGNALBRIDGE_MIGRATIONS_DIR")).migrate(on: db)
             let row = try db.queryOne("SELECT (value->>'engaged')::boolean AS engaged FROM system_settings WHERE key = 'kill_switch'")
             #expect(try row?.bool("engaged") == true)

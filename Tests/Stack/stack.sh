@@ -8,6 +8,7 @@
 #   stack.sh run       up, then stay in the foreground showing the logs until Ctrl-C, then down
 #   stack.sh status    what runs where
 #   stack.sh pg-stop | pg-start    stop/start only PostgreSQL (used by the tests)
+#   stack.sh scratch-db create|drop scratch_<name>    an empty database owned by the schema owner (tests)
 #   stack.sh job <Name> [args…]    run one scheduled function once, now, as cron would (environment
 #                      $RUN/jobs.env plus the caller's RETRY_BACKOFF_SECONDS, RECONCILE_MISSING_GRACE_SECONDS,
 #                      RECONCILE_LOOKBACK_HOURS, TELEGRAM_TIMEOUT_SECONDS when set); prints its stdout and
@@ -225,6 +226,18 @@ pg_crash() {
 }
 
 psql_admin() { as_service psql -X -q -v ON_ERROR_STOP=1 -h "$PGSOCK" -p "$PG_PORT" -U postgres "$@"; }
+
+# An empty database owned by the schema owner, next to the real one (tests that need every migration applied to
+# nothing, e.g. the state a new deployment starts in), and its removal. Names: scratch_ + [a-z0-9_].
+scratch_db() {
+  local action=${1:-} name=${2:-}
+  [[ $name =~ ^scratch_[a-z0-9_]{1,40}$ ]] || die "scratch-db create|drop scratch_<name>"
+  case $action in
+    create) psql_admin -d postgres -c "CREATE DATABASE $name OWNER signalbridge_owner" ;;
+    drop) psql_admin -d postgres -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" ;;
+    *) die "scratch-db create|drop scratch_<name>" ;;
+  esac
+}
 
 # Roles, database and the URL files. Passwords are generated once and kept in .local/secrets.
 db_setup() {
@@ -891,7 +904,7 @@ cmd_run() {
 }
 
 case "${1:-}" in
-  up | down | run | status | pg-stop | pg-start | pg-crash) resolve_pg_bin ;;
+  up | down | run | status | pg-stop | pg-start | pg-crash | scratch-db) resolve_pg_bin ;;
 esac
 
 case "${1:-}" in
@@ -902,8 +915,9 @@ case "${1:-}" in
   pg-stop) pg_stop ;;
   pg-start) pg_start ;;
   pg-crash) pg_crash ;;
+  scratch-db) shift; scratch_db "$@" ;;
   functions-restart) cmd_functions_restart ;;
   job) shift; cmd_job "$@" ;;
   deploy) shift; cmd_deploy "$@" ;;
-  *) echo "usage: $0 up|down|run|status|pg-stop|pg-start|pg-crash|functions-restart|job <Name> [args…]|deploy <Name> [--binary FILE]" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|run|status|pg-stop|pg-start|pg-crash|scratch-db create|drop <name>|functions-restart|job <Name> [args…]|deploy <Name> [--binary FILE]" >&2; exit 2 ;;
 esac
