@@ -175,6 +175,8 @@ final class Worker {
     var httpClients: [String: HTTPClient] = [:]
     /// The kill switch as last read, re-read at most once a second (a release or engage applies within 1 s).
     var halt: (engaged: Bool, at: Date)?
+    /// Exchanges this worker paused (a rate limit): the rest of its claimed batch waits too, without calling.
+    var pausedUntil: [String: Date] = [:]
     var log: Logger
     /// Who the events name: the engine, or the reconciliation when it repairs a row.
     let actor: String
@@ -229,6 +231,11 @@ final class Worker {
 
     func handle(_ claim: ClaimedExecution, store: ExecutionStore, log: Logger) throws {
         let credentials = CredentialStore(db: db)
+        if let until = pausedUntil[claim.exchange], until > Date(), claim.status == .pending || claim.status == .unknown {
+            // Claimed with a batch before this worker paused the exchange: wait for the pause like everyone else.
+            return try store.reschedule(claim, in: until.timeIntervalSinceNow + Double.random(in: 0...1),
+                                        note: "Exchange paused after a rate limit (EC-03)")
+        }
         if claim.status == .submitted || claim.status == .partial {
             // Its worker died after the write-ahead: the order may exist. Never resend blindly: ask first.
             guard try store.transition(claim, to: .unknown, update: note("Worker lost while sending; checking with the exchange"),
@@ -405,10 +412,18 @@ final class Worker {
             guard try store.transition(claim, from: from, to: .unknown, update: update, reason: "response lost: \(why)", actor: actor) else { return }
             // Ask right away (the attempt fence still holds this claim); if the exchange cannot say yet, the sweep asks again.
             try resolveUnknown(claim.with(status: .unknown), store: store, credentials: credentials, log: log)
-        case .rateLimited(let after, _):
-            // EC-03: refused before execution; wait as told, with jitter.
-            let wait = Double(after ?? 1) + Double.random(in: 0...1)
-            try back(claim, from: from, in: wait, why: "rate limited by the exchange (EC-03)", store: store)
+        case .rateLimited(let after, let banned):
+            // EC-03: refused before execution, and the limit is this address's: every account waits as told (the
+            // whole exchange is paused for every worker and process), this one with jitter after the pause.
+            let seconds = Double(after ?? 10)
+            let until = try ExchangePauses(db: db).pause(claim.exchange, seconds: seconds, reason: banned ? "IP banned (418)" : "rate limited (429)")
+            pausedUntil[claim.exchange] = until
+            log.warning("exchange paused after a rate limit", ["until": .string(Timestamp.iso8601(until)), "banned": .bool(banned)])
+            try back(claim, from: from, in: max(seconds, until.timeIntervalSinceNow) + Double.random(in: 0...1),
+                     why: "rate limited by the exchange (EC-03)", store: store)
+        case .orderRateLimited(let after):
+            // EC-03 for one account's order count: only this execution waits as told, with jitter.
+            try back(claim, from: from, in: Double(after ?? 1) + Double.random(in: 0...1), why: "rate limited by the exchange (EC-03)", store: store)
         case .timestampOutsideRecvWindow, .unavailable:
             // EC-01: not executed; retried while the signal is fresh (the age gate fails it after that).
             try back(claim, from: from, in: backoff(), why: "exchange unavailable: \(error) (EC-01)", store: store)

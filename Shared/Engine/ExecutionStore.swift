@@ -119,7 +119,7 @@ public struct ExecutionStore {
     }
 
     /// Claims up to `limit` due executions in one statement (the engine's workers: one round trip and one commit
-    /// for several). `countCalls`: also counts one exchange call per claimed `pending` execution in its user's
+    /// for several), never one of an exchange paused after a per-address rate limit (`ExchangePauses`). `countCalls`: also counts one exchange call per claimed `pending` execution in its user's
     /// SEC-05 budget (`ClaimedExecution.callNumber`), in the same statement.
     public func claim(owner: String, signal: UUID?, execution: UUID? = nil, states: [ExecutionStatus],
                       staleAfter: TimeInterval? = nil, anyTime: Bool = false, limit: Int, countCalls: Bool) throws(DatabaseError) -> [ClaimedExecution] {
@@ -133,6 +133,7 @@ public struct ExecutionStore {
                 SELECT id FROM executions
                 WHERE signal_id = $2 AND status IN ('pending', 'unknown') AND status = ANY($3::text[])
                   AND next_attempt_at <= now() AND (lease_expires_at IS NULL OR lease_expires_at < now())
+                  AND NOT EXISTS (SELECT 1 FROM exchange_pauses p WHERE p.exchange = executions.exchange AND p.paused_until > now())
                   AND $5::float8 IS NULL AND $6::uuid IS NULL AND NOT $7::boolean
                 ORDER BY next_attempt_at, created_at LIMIT $8 FOR UPDATE SKIP LOCKED
             """ : """
@@ -142,6 +143,7 @@ public struct ExecutionStore {
                        OR ($5::float8 IS NOT NULL AND status IN ('submitted', 'partial')
                            AND updated_at < now() - make_interval(secs => $5::float8)))
                   AND (lease_expires_at IS NULL OR lease_expires_at < now())
+                  AND NOT EXISTS (SELECT 1 FROM exchange_pauses p WHERE p.exchange = executions.exchange AND p.paused_until > now())
                 ORDER BY next_attempt_at, created_at LIMIT $8 FOR UPDATE SKIP LOCKED
             """
         // The claim's commit is asynchronous (see `durability`): losing it in a crash loses only a lease and an

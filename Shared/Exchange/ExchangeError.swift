@@ -7,7 +7,11 @@ import Foundation
 public enum ExchangeError: Error, Equatable, CustomStringConvertible {
     case invalidCredentials(code: Int, message: String)
     case insufficientPermissions(String)
+    /// The exchange's per-address limit (request weight; `banned`: 418, the address is blocked for a while). It
+    /// applies to every account we trade from this address, so the engine pauses the whole exchange.
     case rateLimited(retryAfterSeconds: Int?, banned: Bool)
+    /// One account's order-count limit (Binance -1015): only that account waits.
+    case orderRateLimited(retryAfterSeconds: Int?)
     case unavailable(String)
     case insufficientBalance(String)
     case belowMinimum(String)
@@ -26,7 +30,7 @@ public enum ExchangeError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .invalidCredentials: .invalidCredentials
         case .insufficientPermissions: .insufficientPermissions
-        case .rateLimited: .rateLimited
+        case .rateLimited, .orderRateLimited: .rateLimited
         case .unavailable, .outcomeUnknown, .unknown, .timestampOutsideRecvWindow, .productionNotAllowed: .exchangeUnavailable
         case .insufficientBalance: .insufficientBalance
         case .belowMinimum, .filterRejected: .belowMinimumOrder
@@ -39,7 +43,7 @@ public enum ExchangeError: Error, Equatable, CustomStringConvertible {
     /// True when the request certainly was not executed and may be sent again unchanged (same client order id).
     public var isSafeToRetry: Bool {
         switch self {
-        case .rateLimited, .timestampOutsideRecvWindow, .unavailable: true
+        case .rateLimited, .orderRateLimited, .timestampOutsideRecvWindow, .unavailable: true
         default: false
         }
     }
@@ -49,6 +53,7 @@ public enum ExchangeError: Error, Equatable, CustomStringConvertible {
         case .invalidCredentials(let code, let message): "invalid credentials (\(code): \(message))"
         case .insufficientPermissions(let m): "insufficient permissions: \(m)"
         case .rateLimited(let after, let banned): "\(banned ? "IP banned" : "rate limited"), retry after \(after.map(String.init) ?? "?") s"
+        case .orderRateLimited(let after): "too many new orders on this account, retry after \(after.map(String.init) ?? "?") s"
         case .unavailable(let m): "exchange unavailable: \(m)"
         case .insufficientBalance(let m): "insufficient balance: \(m)"
         case .belowMinimum(let m): "below minimum: \(m)"
@@ -67,6 +72,7 @@ public enum ExchangeError: Error, Equatable, CustomStringConvertible {
     public var apiError: APIError {
         APIError(errorCode, description, headers: {
             if case .rateLimited(let after?, _) = self { return ["Retry-After": String(after)] }
+            if case .orderRateLimited(let after?) = self { return ["Retry-After": String(after)] }
             return [:]
         }())
     }
@@ -79,7 +85,11 @@ public enum ExchangeErrorMapping {
     public static func map(exchange: ExchangeName, status: Int, code: Int?, message: String, retryAfter: Int?,
                            isOrderPlacement: Bool) -> ExchangeError {
         if status == 418 { return .rateLimited(retryAfterSeconds: retryAfter, banned: true) }
-        if status == 429 { return .rateLimited(retryAfterSeconds: retryAfter, banned: false) }
+        if status == 429 {
+            // Binance answers an account's order-count limit with 429 too (-1015); only the request weight is per address.
+            if exchange == .binance && code == -1015 { return .orderRateLimited(retryAfterSeconds: retryAfter) }
+            return .rateLimited(retryAfterSeconds: retryAfter, banned: false)
+        }
         if status >= 500 {
             return isOrderPlacement ? .outcomeUnknown("HTTP \(status)") : .unavailable("HTTP \(status)")
         }
@@ -99,7 +109,8 @@ public enum ExchangeErrorMapping {
         switch code {
         case -1000, -1006, -1007:
             return isOrderPlacement ? .outcomeUnknown("\(code) \(message)") : .unavailable("\(code) \(message)")
-        case -1003, -1015: return .rateLimited(retryAfterSeconds: nil, banned: false)
+        case -1003: return .rateLimited(retryAfterSeconds: nil, banned: false)
+        case -1015: return .orderRateLimited(retryAfterSeconds: nil)
         case -1008: return .unavailable(message)
         case -1021: return .timestampOutsideRecvWindow
         case -1022, -2014: return .invalidCredentials(code: code, message: message)

@@ -134,6 +134,48 @@ def test_ec03_rate_limit_waits_and_retries(api, key, make_user, admin):
     assert len(sim_orders("mexc", trader.keys["mexc"])) == 1
 
 
+def test_ec03_a_rate_limit_on_the_address_pauses_the_whole_exchange(api, key, make_user, admin):
+    """Binance's request weight is counted per address: after one 429, any further request in the same window
+    gets the address banned (418; the simulator does as Binance). One 429 must pause the exchange for every
+    execution, not only the one that got it."""
+    traders = [make_trader(make_user, admin, exchanges=("binance",)) for _ in range(3)]
+    users = "{" + ",".join(t.user.id for t in traders) + "}"
+    waiting = """SELECT count(*) FILTER (WHERE status = 'pending' AND error_message LIKE '%EC-01%') FROM executions
+                 WHERE user_id = ANY(:'p1'::uuid[])"""
+    try:
+        # The webhook's own workers find Binance down (EC-01): the three executions wait in the queue.
+        sim("binance", "/_sim/faults", {"kind": "http503", "method": "GET", "path": "/api/v3/account", "count": 100})
+        post_signal(api, key, signal())
+        deadline = time.time() + 15
+        while time.time() < deadline and sql(waiting, users) != [["3"]]:
+            time.sleep(0.05)
+        assert sql(waiting, users) == [["3"]]
+        clear_faults()
+        # Every request now goes over the address's weight limit; one worker works the queue.
+        sim("binance", "/_sim/limits", {"request_weight_per_minute": 1})
+        sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = ANY(:'p1'::uuid[])", users)
+        sweep(workers=1)
+        sim("binance", "/_sim/limits", {"request_weight_per_minute": 6000})
+        # Not banned: the engine stopped calling after the first 429 (a 418 ban would outlive the window).
+        assert requests.get(SIM["binance"] + "/api/v3/ping", timeout=10).status_code == 200
+        pause = sql("SELECT paused_until > now(), reason FROM exchange_pauses WHERE exchange = 'binance'")
+        assert pause == [["t", "rate limited (429)"]], pause
+        rows = sql("SELECT status, error_message FROM executions WHERE user_id = ANY(:'p1'::uuid[]) ORDER BY error_message", users)
+        assert [r[0] for r in rows] == ["pending"] * 3, rows
+        assert sum("(EC-03)" in r[1] for r in rows) >= 1, rows  # the one refused, and any the worker held back
+        assert all(len(sim_orders("binance", t.keys["binance"])) == 0 for t in traders)
+        # The pause over, the queue goes out: one order each.
+        sql("UPDATE exchange_pauses SET paused_until = now() WHERE exchange = 'binance'")
+        for t in traders:
+            rows = sweep_until_settled(t, 1)
+            assert [x[1] for x in rows] == ["filled"], rows
+            assert len(sim_orders("binance", t.keys["binance"])) == 1
+    finally:
+        sim("binance", "/_sim/limits", {"request_weight_per_minute": 6000})
+        sql("DELETE FROM exchange_pauses")
+        forget_accounts(users)
+
+
 def test_ec04_revoked_key_marks_credentials_invalid(api, key, make_user, admin):
     trader = make_trader(make_user, admin, exchanges=("binance",))
     requests.delete(SIM["binance"] + f"/_sim/accounts/{trader.keys['binance']}", timeout=10)

@@ -44,6 +44,17 @@ import Testing
         #expect(ExchangeError.rateLimited(retryAfterSeconds: 12, banned: false).apiError.headers["Retry-After"] == "12")
     }
 
+    /// The request weight is per address (the engine pauses the exchange for everyone); Binance's order-count
+    /// limit (-1015, also a 429) is one account's, and must not pause the others.
+    @Test func anAccountsOrderLimitIsNotTheAddresssLimit() {
+        #expect(binance(429, -1015, "Too many new orders; current limit is 50.", retryAfter: 10) == .orderRateLimited(retryAfterSeconds: 10))
+        #expect(binance(400, -1015) == .orderRateLimited(retryAfterSeconds: nil))
+        #expect(binance(429, nil, retryAfter: 5) == .rateLimited(retryAfterSeconds: 5, banned: false))
+        #expect(mexc(429, 429) == .rateLimited(retryAfterSeconds: nil, banned: false))
+        #expect(ExchangeError.orderRateLimited(retryAfterSeconds: 10).isSafeToRetry)
+        #expect(ExchangeError.orderRateLimited(retryAfterSeconds: 10).apiError.headers["Retry-After"] == "10")
+    }
+
     @Test func mexcCodes() {
         #expect(mexc(400, 700002) == .invalidCredentials(code: 700002, message: ""))
         #expect(mexc(400, 10072) == .invalidCredentials(code: 10072, message: ""))

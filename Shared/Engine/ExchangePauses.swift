@@ -1,0 +1,22 @@
+import Database
+import Foundation
+
+/// Exchange-wide pauses after a per-address rate limit (migration 020), shared by every worker and process
+/// through one row per exchange. Claims skip the executions of a paused exchange (`ExecutionStore.claim`).
+public struct ExchangePauses {
+    let db: Connection
+
+    public init(db: Connection) { self.db = db }
+
+    /// Pauses `exchange` for `seconds` from now, unless it is already paused for longer; returns the end of the
+    /// pause in force.
+    @discardableResult
+    public func pause(_ exchange: String, seconds: TimeInterval, reason: String) throws(DatabaseError) -> Date {
+        try db.queryOne("""
+            INSERT INTO exchange_pauses AS p (exchange, paused_until, reason) VALUES ($1, now() + make_interval(secs => $2::float8), $3)
+            ON CONFLICT (exchange) DO UPDATE SET paused_until = GREATEST(p.paused_until, EXCLUDED.paused_until),
+                reason = CASE WHEN EXCLUDED.paused_until > p.paused_until THEN EXCLUDED.reason ELSE p.reason END, updated_at = now()
+            RETURNING paused_until
+            """, [exchange, seconds, reason])?.date("paused_until") ?? Date().addingTimeInterval(seconds)
+    }
+}
