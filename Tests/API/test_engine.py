@@ -7,7 +7,11 @@ import pytest
 import requests
 
 from conftest import sql
-from trading import (SIM, clear_faults, make_trader, post_signal, signal, sim, sim_orders, sweep, sweep_until_settled, wait_settled)
+from trading import (SIM, clear_faults, make_trader, post_signal, signal, sim, sim_orders, sweep, sweep_until_settled, wait_for,
+                     wait_settled)
+
+# A trader's one execution once the engine tried it and found the exchange down (EC-01): its status.
+ATTEMPTED_EC01 = "SELECT status FROM executions WHERE user_id = :'p1' AND error_message LIKE '%(EC-01)%'"
 
 
 @pytest.fixture
@@ -102,8 +106,8 @@ def test_ec01_exchange_down_then_back(api, key, make_user, admin):
     trader = make_trader(make_user, admin, exchanges=("binance",))
     sim("binance", "/_sim/faults", {"kind": "maintenance", "count": 100})
     post_signal(api, key, signal())
-    time.sleep(0.5)
-    assert trader.executions()[0][1] == "pending"  # queued, not failed
+    # Tried once, found the exchange down: queued again, not failed.
+    assert wait_for(ATTEMPTED_EC01, trader.user.id, expect=[["pending"]]) == [["pending"]]
     requests.delete(SIM["binance"] + "/_sim/faults", timeout=10)
     sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = :'p1'", trader.user.id)
     sweep()
@@ -122,7 +126,10 @@ def test_ec03_rate_limit_waits_and_retries(api, key, make_user, admin):
     trader = make_trader(make_user, admin, exchanges=("mexc",))
     sim("mexc", "/_sim/faults", {"kind": "rate_limit", "method": "POST", "path": "/api/v3/order", "count": 1})
     post_signal(api, key, signal())
-    time.sleep(2.5)  # past Retry-After (1 s + jitter): the webhook's workers may retry it themselves
+    # Refused (429): back in the queue, and MEXC paused for Retry-After; both are made due rather than waited for.
+    refused = "SELECT status FROM executions WHERE user_id = :'p1' AND error_message LIKE '%(EC-03)%'"
+    assert wait_for(refused, trader.user.id, expect=[["pending"]]) == [["pending"]]
+    sql("UPDATE exchange_pauses SET paused_until = now() WHERE exchange = 'mexc'")
     sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = :'p1' AND status = 'pending'", trader.user.id)
     sweep()
     rows = wait_settled(trader, 1)
@@ -152,7 +159,7 @@ def test_ec03_a_rate_limit_on_the_address_pauses_the_whole_exchange(api, key, ma
         assert sql(waiting, users) == [["3"]]
         clear_faults()
         # Every request now goes over the address's weight limit; one worker works the queue.
-        sim("binance", "/_sim/limits", {"request_weight_per_minute": 1})
+        sim("binance", "/_sim/limits", {"request_weight_per_minute": 1, "fresh_window": True})
         sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = ANY(:'p1'::uuid[])", users)
         sweep(workers=1)
         sim("binance", "/_sim/limits", {"request_weight_per_minute": 6000})
@@ -171,7 +178,7 @@ def test_ec03_a_rate_limit_on_the_address_pauses_the_whole_exchange(api, key, ma
             assert [x[1] for x in rows] == ["filled"], rows
             assert len(sim_orders("binance", t.keys["binance"])) == 1
     finally:
-        sim("binance", "/_sim/limits", {"request_weight_per_minute": 6000})
+        sim("binance", "/_sim/limits", {"request_weight_per_minute": 6000, "fresh_window": True})
         sql("DELETE FROM exchange_pauses")
         forget_accounts(users)
 
@@ -204,7 +211,7 @@ def test_ec07_trading_switched_off_before_sending(api, key, make_user, admin):
     trader = make_trader(make_user, admin, exchanges=("binance",))
     sim("binance", "/_sim/faults", {"kind": "maintenance", "count": 100})
     post_signal(api, key, signal())
-    time.sleep(0.5)
+    assert wait_for(ATTEMPTED_EC01, trader.user.id, expect=[["pending"]]) == [["pending"]]
     trader.user.send("POST", "/v1/trading/toggle", {"enabled": False})
     requests.delete(SIM["binance"] + "/_sim/faults", timeout=10)
     sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = :'p1'", trader.user.id)

@@ -97,6 +97,16 @@ def wait_settled(trader, count, timeout=15):
     return trader.executions()
 
 
+def wait_for(query, *args, expect, timeout=15):
+    """Polls `query` (bounded) until it returns `expect`; returns what it returned last."""
+    deadline = time.time() + timeout
+    rows = sql(query, *args)
+    while rows != expect and time.time() < deadline:
+        time.sleep(0.05)
+        rows = sql(query, *args)
+    return rows
+
+
 def sweep(workers=None):
     """`signalbridge engine sweep`, the scheduled job's entry point (`workers`: its --workers)."""
     env = {k: os.environ[k] for k in ["PATH", "SIGNALBRIDGE_MASTER_KEYS_FILE", "TRADING_ENABLED"] if k in os.environ}

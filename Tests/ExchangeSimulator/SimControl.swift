@@ -11,7 +11,7 @@ import Runtime
 ///     POST   /_sim/balances                   {api_key, balances: {"USDT": "100"}}   (sets free balances)
 ///     POST   /_sim/prices                     {"BTCUSDT": "50000"}   (resting orders that cross fill)
 ///     POST   /_sim/market                     {slippage_bps?, fee_rate?, liquidity?: {"BTCUSDT": "0.5"}, halted?: ["BTCUSDT"]}
-///     POST   /_sim/limits                     {request_weight_per_minute?, orders_per_10s?, ban_seconds?}
+///     POST   /_sim/limits                     {request_weight_per_minute?, orders_per_10s?, ban_seconds?, fresh_window?}
 ///     POST   /_sim/faults                     {kind, method?, path?, count?, ratio?, latency_ms?, code?, message?}
 ///     DELETE /_sim/faults
 ///     GET    /_sim/orders?api_key=…           orders of that key (all when omitted), in this dialect's query format
@@ -72,6 +72,7 @@ extension SimServer {
             if let v = body["request_weight_per_minute"]?.int { limits.weightPerMinute = v }
             if let v = body["orders_per_10s"]?.int { limits.ordersPer10s = v }
             if let v = body["ban_seconds"]?.int { limits.banSeconds = v }
+            if body["fresh_window"]?.bool == true { limits.freshWindow() }
             return ok()
         case "POST /_sim/faults":
             let body = try body(req)

@@ -16,6 +16,12 @@ struct SimLimits {
 
     mutating func reset() { self = SimLimits() }
 
+    /// Forgets the weight used in the current window, its 429 warnings and every ban (a test starting clean).
+    mutating func freshWindow() {
+        weightWindow = [:]
+        bans = [:]
+    }
+
     enum Verdict { case ok(used: Int), limited(retryAfter: Int), banned(until: Date) }
 
     /// Charges `weight` to `ip` and says whether the request may proceed.
