@@ -119,8 +119,9 @@ public struct ExecutionStore {
     }
 
     /// Claims up to `limit` due executions in one statement (the engine's workers: one round trip and one commit
-    /// for several), never one of an exchange paused after a per-address rate limit (`ExchangePauses`). `countCalls`: also counts one exchange call per claimed `pending` execution in its user's
-    /// SEC-05 budget (`ClaimedExecution.callNumber`), in the same statement.
+    /// for several), never one of an exchange paused after a per-address rate limit (`ExchangePauses`).
+    /// `countCalls`: also counts one exchange call per claimed `pending` execution in its user's SEC-05 budget
+    /// (`ClaimedExecution.callNumber`), in the same statement.
     public func claim(owner: String, signal: UUID?, execution: UUID? = nil, states: [ExecutionStatus],
                       staleAfter: TimeInterval? = nil, anyTime: Bool = false, limit: Int, countCalls: Bool) throws(DatabaseError) -> [ClaimedExecution] {
         let list = "{" + states.map(\.rawValue).joined(separator: ",") + "}"
