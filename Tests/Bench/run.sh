@@ -196,7 +196,11 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
   trade count is read from \`daily_trade_counts\` alone (the first signal of a day counted every user's
   executions: +6 ms), and the expansion's events no longer join the pairs back (a 2,000² nested loop, 270 ms).
 - **All orders acknowledged (target 2 s).** 4.9 s → ~2.7 s → ~2.1–2.3 s over 2026-11-21; with the decision
-  expanded after the response and the workers connecting meanwhile: 2.00–2.18 s over 8 runs (fresh stacks). The box is CPU-bound during the fan-out (idle < 2 %); perf per 0.25 s slice, before the
+  expanded after the response and the workers connecting meanwhile: 2.00–2.18 s over 8 runs (fresh stacks).
+  On real exchanges this fan-out would not be CPU-bound but limited by Binance's request weight per address:
+  the balance read that sizes each order (\`GET /api/v3/account\`) costs 20, i.e. 20,000 for 1,000 users against
+  6,000 per minute (the simulator's limits are raised for this benchmark; a 429 pauses the whole exchange,
+  docs/architecture.md). The box is CPU-bound during the fan-out (idle < 2 %); perf per 0.25 s slice, before the
   last round: PostgreSQL ≈ 40 %, the engine's threads ≈ 28 %, the simulator ≈ 15 %, nginx ≈ 12 %, i.e. about
   0.8 ms of PostgreSQL, 0.56 ms of engine, 0.55 ms of simulator + nginx CPU per execution (2.5 HTTP requests:
   balance, order and, for MEXC, whose acknowledgment carries no fill, the order's status).
