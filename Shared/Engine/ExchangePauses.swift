@@ -2,11 +2,19 @@ import Database
 import Foundation
 
 /// Exchange-wide pauses after a per-address rate limit (migration 020), shared by every worker and process
-/// through one row per exchange. Claims skip the executions of a paused exchange (`ExecutionStore.claim`).
+/// through one row per exchange. Claims skip the executions of a paused exchange (`ExecutionStore.claim`); the
+/// reconciliation defers its accounts, and pauses it too when it is refused.
 public struct ExchangePauses {
     let db: Connection
 
     public init(db: Connection) { self.db = db }
+
+    /// The exchanges paused now.
+    public func active() throws(DatabaseError) -> Set<String> {
+        Set(try db.query("SELECT exchange FROM exchange_pauses WHERE paused_until > now()").map { row throws(DatabaseError) in
+            try row.string("exchange")
+        })
+    }
 
     /// Pauses `exchange` for `seconds` from now, unless it is already paused for longer; returns the end of the
     /// pause in force.

@@ -92,7 +92,9 @@ public struct Reconciler {
 
     func reconcileAccounts(_ run: inout ReconcileRun, store: ReconciliationStore, db: Connection, lock: Connection) throws {
         let accounts = try store.accountsToCheck(lookback: settings.lookback)
-        var halted: Set<String> = []
+        // An exchange paused after a per-address refusal (by the engine or an earlier run) is not called at all.
+        let pauses = ExchangePauses(db: db)
+        var halted: Set<String> = try pauses.active()
         var exchanges: Set<String> = []
         var window: [String: (start: Date, spent: Int)] = [:]
         for account in accounts {
@@ -132,7 +134,11 @@ public struct Reconciler {
                 try? store.markReconciled(userID: account.userID, exchange: account.exchange)
                 log.warning("account not reconciled", ["error": .string(String(describing: error))])
                 guard let error = error as? ExchangeError else { continue }
-                if case .rateLimited = error { halted.insert(account.exchange) }
+                if case .rateLimited(let after, let banned) = error {
+                    // The address's limit: every caller must wait, the engine's workers included.
+                    halted.insert(account.exchange)
+                    _ = try? pauses.pause(account.exchange, seconds: Double(after ?? 60), reason: banned ? "IP banned (418)" : "rate limited (429)")
+                }
                 if case .invalidCredentials = error {
                     // As for the engine (EC-04): the key is marked invalid and the user told, once.
                     _ = try? CredentialStore(db: db).markInvalid(userID: account.userID, exchange: account.exchange, reason: "Invalid API credentials")
@@ -161,7 +167,9 @@ public struct Reconciler {
         /// The exchange's own count (Binance's X-MBX-USED-WEIGHT-1M) wins over ours: other processes share the address.
         func checkReported() throws(ExchangeError) {
             if let reported = adapter.usage.usedWeight1m, reported > settings.reportedWeightCeiling[account.exchange, default: Int.max] {
-                throw ExchangeError.rateLimited(retryAfterSeconds: nil, banned: false)
+                // Our own ceiling (the rest of the minute stays for order placement), not a refusal: this run stops
+                // calling the exchange, the engine does not pause.
+                throw ExchangeError.unavailable("request weight \(reported) past this run's ceiling")
             }
         }
         let balances = try adapter.balances()

@@ -142,6 +142,28 @@ def test_reconcile_finds_repairs_and_alerts_each_divergence_once(api, key, make_
     assert admin.get("/v1/reconciliation/history?before=yesterday").status_code == 422
 
 
+def test_a_reconciliation_refused_for_request_weight_pauses_the_exchange_for_everyone(api, key, make_user, admin):
+    """A 429 to the reconciliation is the address's limit too: the engine must stop calling that exchange as well
+    (the next request in the window would get the address banned), and the next run leaves it alone."""
+    trader = make_trader(make_user, admin, exchanges=("binance",))
+    post_signal(api, key, signal())
+    assert [r[1] for r in wait_settled(trader, 1)] == ["filled"]  # an account with a recent trade: reconciled
+    latest = "SELECT accounts_deferred, COALESCE((weight_used->>'binance')::int, 0) FROM reconciliation_runs ORDER BY created_at DESC LIMIT 1"
+    try:
+        sim("binance", "/_sim/limits", {"request_weight_per_minute": 1, "fresh_window": True})
+        job("Reconcile")
+        sim("binance", "/_sim/limits", {"request_weight_per_minute": 6000})
+        assert requests.get(SIM["binance"] + "/api/v3/ping", timeout=10).status_code == 200  # refused once, not banned
+        assert sql("SELECT paused_until > now(), reason FROM exchange_pauses WHERE exchange = 'binance'") == [["t", "rate limited (429)"]]
+        job("Reconcile")
+        deferred, weight = sql(latest)[0]
+        assert int(deferred) >= 1 and weight == "0", (deferred, weight)
+    finally:
+        sim("binance", "/_sim/limits", {"request_weight_per_minute": 6000, "fresh_window": True})
+        sql("DELETE FROM exchange_pauses")
+        sql("DELETE FROM exchange_credentials WHERE user_id = :'p1'", trader.user.id)  # out of later reconciliations
+
+
 def test_two_reconciles_at_once_one_runs_one_exits(api, key, make_user, admin):
     trader = make_trader(make_user, admin, exchanges=("binance",))
     recorded_execution(trader, "filled", client_id(), minutes_ago=1)
