@@ -15,7 +15,7 @@ let functions: [(name: String, dependencies: [Target.Dependency])] = [
     ("Admin", ["Runtime", "Database", "Domain", "Accounts", "Identity", "Vault"]),
     ("Auth", ["Runtime", "Database", "Domain", "Crypto", "Accounts", "Identity"]),
     ("Connect", ["Runtime", "Database", "Domain", "Accounts", "Identity", "Exchange", "Vault"]),
-    ("Health", ["Runtime", "Database", "Exchange", "HTTPClient", "Operations"]),
+    ("Health", ["Runtime", "Database", "Engine", "Exchange", "HTTPClient", "Operations"]),
     ("Webhook", ["Runtime", "Database", "Crypto", "Domain", "Accounts", "Engine", "Vault"]),
     ("Orders", ["Runtime", "Database", "Accounts", "Identity", "Engine", "Operations"]),
     ("Reconciliation", ["Runtime", "Database", "Identity", "Operations"]),

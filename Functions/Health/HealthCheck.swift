@@ -1,5 +1,6 @@
 import Core
 import Database
+import Engine
 import Exchange
 import Foundation
 import HTTPClient
@@ -9,8 +10,10 @@ import Runtime
 /// Probes the components a deployment depends on and renders `/v1/health` (seed 004 §4.13) and `/metrics`.
 ///
 /// `unhealthy` (503) when the database is down (nothing works without it); `degraded` (200) when anything else
-/// is not ok: Telegram (alerts would not arrive), an exchange's REST API, or the reconciliation (`stale` when
-/// its last success is older than 3 minutes, `error` when its latest run failed); `healthy` otherwise.
+/// is not ok: Telegram (alerts would not arrive), an exchange's REST API (`paused` after a per-address rate
+/// limit: then it is not called, since any request in the window could turn the 429 into a ban), or the
+/// reconciliation (`stale` when its last success is older than 3 minutes, `error` when its latest run failed);
+/// `healthy` otherwise.
 struct HealthCheck {
     let database: Connection
     let telegram: TelegramClient
@@ -32,10 +35,12 @@ struct HealthCheck {
         var status: String
         var latencyMs: Double
         var error: String?
+        var pausedUntil: Date?
         var ok: Bool { status == "ok" }
         var json: JSONValue {
             var o: [String: JSONValue] = ["status": .string(status), "latency_ms": .double(latencyMs)]
             if let error { o["error"] = .string(error) }
+            if let pausedUntil { o["paused_until"] = .string(Timestamp.iso8601(pausedUntil)) }
             return .object(o)
         }
     }
@@ -84,8 +89,12 @@ struct HealthCheck {
         components["telegram"] = .string(tg.status)
         checks["telegram"] = tg.json
         var degraded = !tg.ok
+        let paused = (try? ExchangePauses(db: database).active()) ?? [:]
         for (name, url) in exchanges {
-            let p = probeExchange(url)
+            let p = paused[name].map { pause in
+                Probe(status: "paused", latencyMs: 0, error: "not called while paused: \(pause.reason)",
+                      pausedUntil: pause.until)
+            } ?? probeExchange(url)
             components[name] = .string(p.status)
             checks[name] = p.json
             degraded = degraded || !p.ok
@@ -132,6 +141,9 @@ struct HealthCheck {
         metric("signalbridge_executions_in_flight", "gauge", "Executions pending, submitted, partial or unknown.", [("", String(s.executionsInFlight))])
         metric("signalbridge_dead_letters", "gauge", "Executions waiting in the dead-letter queue.", [("", String(s.deadLetters))])
         metric("signalbridge_kill_switch_engaged", "gauge", "1 when trading is halted by the kill switch.", [("", s.killSwitchEngaged ? "1" : "0")])
+        let paused = try ExchangePauses(db: database).active()
+        metric("signalbridge_exchange_paused_seconds", "gauge", "Seconds left of an exchange's pause after a rate limit (0: not paused).",
+               exchanges.map { ("exchange=\"\($0.name)\"", String(Int(max(0, paused[$0.name]?.until.timeIntervalSince(now) ?? 0).rounded(.up)))) })
         metric("signalbridge_signals_total", "counter", "Signals received.", [("", String(s.signalsTotal))])
         metric("signalbridge_notifications_total", "counter", "Outbox notifications by outcome (open: not yet delivered).",
                s.notificationsByOutcome.keys.sorted().map { ("outcome=\"\($0)\"", String(s.notificationsByOutcome[$0]!)) })

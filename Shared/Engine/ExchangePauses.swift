@@ -3,17 +3,19 @@ import Foundation
 
 /// Exchange-wide pauses after a per-address rate limit (migration 020), shared by every worker and process
 /// through one row per exchange. Claims skip the executions of a paused exchange (`ExecutionStore.claim`); the
-/// reconciliation defers its accounts, and pauses it too when it is refused.
+/// reconciliation defers its accounts (and pauses it too when it is refused); health reports it without calling it.
 public struct ExchangePauses {
     let db: Connection
 
     public init(db: Connection) { self.db = db }
 
-    /// The exchanges paused now.
-    public func active() throws(DatabaseError) -> Set<String> {
-        Set(try db.query("SELECT exchange FROM exchange_pauses WHERE paused_until > now()").map { row throws(DatabaseError) in
-            try row.string("exchange")
-        })
+    /// The exchanges paused now: until when, and why.
+    public func active() throws(DatabaseError) -> [String: (until: Date, reason: String)] {
+        var paused: [String: (until: Date, reason: String)] = [:]
+        for row in try db.query("SELECT exchange, paused_until, reason FROM exchange_pauses WHERE paused_until > now()") {
+            paused[try row.string("exchange")] = (try row.date("paused_until"), try row.string("reason"))
+        }
+        return paused
     }
 
     /// Pauses `exchange` for `seconds` from now, unless it is already paused for longer; returns the end of the

@@ -94,7 +94,7 @@ public struct Reconciler {
         let accounts = try store.accountsToCheck(lookback: settings.lookback)
         // An exchange paused after a per-address refusal (by the engine or an earlier run) is not called at all.
         let pauses = ExchangePauses(db: db)
-        var halted: Set<String> = try pauses.active()
+        var halted = Set(try pauses.active().keys)
         var exchanges: Set<String> = []
         var window: [String: (start: Date, spent: Int)] = [:]
         for account in accounts {

@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 
-from conftest import sql
+from conftest import BASE, sql
 from trading import (SIM, clear_faults, make_trader, post_signal, signal, sim, sim_orders, sweep, sweep_until_settled, wait_for,
                      wait_settled)
 
@@ -162,8 +162,15 @@ def test_ec03_a_rate_limit_on_the_address_pauses_the_whole_exchange(api, key, ma
         sim("binance", "/_sim/limits", {"request_weight_per_minute": 1, "fresh_window": True})
         sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = ANY(:'p1'::uuid[])", users)
         sweep(workers=1)
+        # Health reports the pause without calling Binance (any request in the window would be a ban).
+        health = api.call("GET", "/v1/health").json()
+        assert health["status"] == "degraded" and health["components"]["binance"] == "paused", health
+        assert health["checks"]["binance"]["paused_until"] and health["components"]["mexc"] == "ok"
+        metrics = requests.get(BASE + "/metrics", timeout=10).text
+        assert 'signalbridge_exchange_paused_seconds{exchange="mexc"} 0' in metrics
+        assert 'signalbridge_exchange_paused_seconds{exchange="binance"} 0' not in metrics
         sim("binance", "/_sim/limits", {"request_weight_per_minute": 6000})
-        # Not banned: the engine stopped calling after the first 429 (a 418 ban would outlive the window).
+        # Not banned: nothing called Binance after the first 429 (a 418 ban would outlive the window).
         assert requests.get(SIM["binance"] + "/api/v3/ping", timeout=10).status_code == 200
         pause = sql("SELECT paused_until > now(), reason FROM exchange_pauses WHERE exchange = 'binance'")
         assert pause == [["t", "rate limited (429)"]], pause
