@@ -18,6 +18,13 @@ public struct ExchangePauses {
         return paused
     }
 
+    /// Pauses `exchange` after it refused a request for the address's limit: for its `Retry-After`, or a whole
+    /// minute (the length of the exchanges' weight windows) when it gave none. Returns the end of the pause in force.
+    @discardableResult
+    public func pause(_ exchange: String, retryAfter: Int?, banned: Bool) throws(DatabaseError) -> Date {
+        try pause(exchange, seconds: Double(retryAfter ?? 60), reason: banned ? "IP banned (418)" : "rate limited (429)")
+    }
+
     /// Pauses `exchange` for `seconds` from now, unless it is already paused for longer; returns the end of the
     /// pause in force.
     @discardableResult

@@ -415,11 +415,10 @@ final class Worker {
         case .rateLimited(let after, let banned):
             // EC-03: refused before execution, and the limit is this address's: every account waits as told (the
             // whole exchange is paused for every worker and process), this one with jitter after the pause.
-            let seconds = Double(after ?? 10)
-            let until = try ExchangePauses(db: db).pause(claim.exchange, seconds: seconds, reason: banned ? "IP banned (418)" : "rate limited (429)")
+            let until = try ExchangePauses(db: db).pause(claim.exchange, retryAfter: after, banned: banned)
             pausedUntil[claim.exchange] = until
             log.warning("exchange paused after a rate limit", ["until": .string(Timestamp.iso8601(until)), "banned": .bool(banned)])
-            try back(claim, from: from, in: max(seconds, until.timeIntervalSinceNow) + Double.random(in: 0...1),
+            try back(claim, from: from, in: max(0, until.timeIntervalSinceNow) + Double.random(in: 0...1),
                      why: "rate limited by the exchange (EC-03)", store: store)
         case .orderRateLimited(let after):
             // EC-03 for one account's order count: only this execution waits as told, with jitter.

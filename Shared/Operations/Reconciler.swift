@@ -137,7 +137,7 @@ public struct Reconciler {
                 if case .rateLimited(let after, let banned) = error {
                     // The address's limit: every caller must wait, the engine's workers included.
                     halted.insert(account.exchange)
-                    _ = try? pauses.pause(account.exchange, seconds: Double(after ?? 60), reason: banned ? "IP banned (418)" : "rate limited (429)")
+                    _ = try? pauses.pause(account.exchange, retryAfter: after, banned: banned)
                 }
                 if case .invalidCredentials = error {
                     // As for the engine (EC-04): the key is marked invalid and the user told, once.

@@ -257,34 +257,42 @@ def test_database_crash_mid_fan_out_loses_nothing_and_duplicates_nothing(api, ke
     after the restart. The sweep must still end every execution filled, with exactly one order each."""
     import subprocess
     traders = [make_trader(make_user, admin) for _ in range(3)]
-    for ex in ("binance", "mexc"):
-        sim(ex, "/_sim/faults", {"kind": "latency", "method": "POST", "path": "/api/v3/order", "latency_ms": 300, "count": 100})
-    users = "{" + ",".join(t.user.id for t in traders) + "}"
+    users = slow_orders(300, traders)
     post_signal(api, key, signal())
     # Crash once some orders are on their way (write-ahead committed) and some outcomes already recorded.
-    deadline = time.time() + 15
     progress = """SELECT count(*) FILTER (WHERE status = 'submitted') > 0 AND count(*) FILTER (WHERE status = 'filled') > 0
                   FROM executions WHERE user_id = ANY(:'p1'::uuid[])"""
-    while time.time() < deadline and sql(progress, users)[0][0] != "t":
-        time.sleep(0.02)
-    assert sql(progress, users)[0][0] == "t", sql("SELECT status, count(*) FROM executions WHERE user_id = ANY(:'p1'::uuid[]) GROUP BY 1", users)
+    assert wait_for(progress, users, expect=[["t"]]) == [["t"]], \
+        sql("SELECT status, count(*) FROM executions WHERE user_id = ANY(:'p1'::uuid[]) GROUP BY 1", users)
     stack = os.environ["SIGNALBRIDGE_STACK"]
     subprocess.run([stack, "pg-crash"], check=True, capture_output=True, timeout=60)
     subprocess.run([stack, "pg-start"], check=True, capture_output=True, timeout=120)
     # Every function's connection died with the server: new processes for the rest of the suite.
     subprocess.run([stack, "functions-restart"], check=True, capture_output=True, timeout=180)
     clear_faults()
-    # What the crash left is rescued as the scheduled sweep would, without waiting for the staleness window:
-    # rows left `submitted` by a dead worker are made old enough, leases of dead workers released.
-    sql("""UPDATE executions SET next_attempt_at = now(), lease_expires_at = NULL,
-                  updated_at = CASE WHEN status IN ('submitted', 'partial') THEN now() - interval '1 hour' ELSE updated_at END
-           WHERE user_id = ANY(:'p1'::uuid[]) AND status NOT IN ('filled', 'cancelled', 'rejected', 'failed')""", users)
+    make_left_work_due(users)
     for t in traders:
         rows = sweep_until_settled(t, 2, timeout=40)
         assert [(x[0], x[1]) for x in rows] == [("binance", "filled"), ("mexc", "filled")], rows
         for ex in ("binance", "mexc"):
             assert len(sim_orders(ex, t.keys[ex])) == 1, (ex, sim_orders(ex, t.keys[ex]))
     forget_accounts(users)
+
+
+def slow_orders(latency_ms, traders):
+    """Every order placement on both exchanges answers `latency_ms` late (orders stay in flight long enough to
+    crash something under them); returns the traders' user ids as an array literal."""
+    for ex in ("binance", "mexc"):
+        sim(ex, "/_sim/faults", {"kind": "latency", "method": "POST", "path": "/api/v3/order", "latency_ms": latency_ms, "count": 100})
+    return "{" + ",".join(t.user.id for t in traders) + "}"
+
+
+def make_left_work_due(users):
+    """What a crash left, made due as the scheduled sweep would find it later: a `submitted` row older than the
+    longest a send can take (3 × timeout + 1) is rescued by asking the exchange; dead workers' leases released."""
+    sql("""UPDATE executions SET next_attempt_at = now(), lease_expires_at = NULL,
+                  updated_at = CASE WHEN status IN ('submitted', 'partial') THEN now() - interval '1 hour' ELSE updated_at END
+           WHERE user_id = ANY(:'p1'::uuid[]) AND status NOT IN ('filled', 'cancelled', 'rejected', 'failed')""", users)
 
 
 def forget_accounts(users):
@@ -345,23 +353,14 @@ def test_ec10_below_minimum_raised_or_skipped(api, key, make_user, admin):
 
 def test_killed_webhook_mid_fan_out_loses_nothing_and_duplicates_nothing(api, key, make_user, admin):
     traders = [make_trader(make_user, admin) for _ in range(4)]
-    for ex in ("binance", "mexc"):
-        sim(ex, "/_sim/faults", {"kind": "latency", "method": "POST", "path": "/api/v3/order", "latency_ms": 400, "count": 100})
-    users = "{" + ",".join(t.user.id for t in traders) + "}"
+    users = slow_orders(400, traders)
     post_signal(api, key, signal())
     # Kill once the first orders are on their way (written ahead as `submitted`, the exchange still answering).
-    deadline = time.time() + 15
     in_flight = "SELECT count(*) FILTER (WHERE status = 'submitted') > 0 FROM executions WHERE user_id = ANY(:'p1'::uuid[])"
-    while time.time() < deadline and sql(in_flight, users)[0][0] != "t":
-        time.sleep(0.02)
-    assert sql(in_flight, users)[0][0] == "t"
+    assert wait_for(in_flight, users, expect=[["t"]]) == [["t"]]
     kill_webhook()
     clear_faults()
-    # The sweep rescues a `submitted` row once it is older than the longest a send can take (3 × timeout + 1):
-    # the rows are made that old rather than waited for, and the dead workers' leases released.
-    sql("""UPDATE executions SET next_attempt_at = now(), lease_expires_at = NULL,
-                  updated_at = CASE WHEN status IN ('submitted', 'partial') THEN now() - interval '1 hour' ELSE updated_at END
-           WHERE user_id = ANY(:'p1'::uuid[]) AND status NOT IN ('filled', 'cancelled', 'rejected', 'failed')""", users)
+    make_left_work_due(users)
     sweep()
     for t in traders:
         rows = wait_settled(t, 2)
