@@ -156,6 +156,16 @@ extension ExecutionEngine {
     }
 }
 
+/// An order the exchange accepted without saying how it ended (MEXC), waiting for its status query.
+struct Unconfirmed {
+    let claim: ClaimedExecution
+    let adapter: any ExchangeAdapter
+    let acknowledgment: ExchangeOrder
+    let keyUse: KeyUse
+    let log: Logger
+    let placedAt: Date
+}
+
 /// A thread-safe tally for the workers.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
@@ -177,6 +187,13 @@ final class Worker {
     var halt: (engaged: Bool, at: Date)?
     /// Exchanges this worker paused (a rate limit): the rest of its claimed batch waits too, without calling.
     var pausedUntil: [String: Date] = [:]
+    /// Orders the exchange acknowledged without their state (MEXC), in the order they were placed. Their status is
+    /// asked once this worker has nothing left to place, or at the latest `Worker.confirmWithin` after the first:
+    /// every order of a fan-out reaches the exchange before anyone's fill is looked up.
+    var unconfirmed: [Unconfirmed] = []
+    /// Well inside the lease (60 s) and the sweep's stale-`submitted` rescue (30 s by default), so an order waiting
+    /// for its status is never taken for one whose worker died.
+    static let confirmWithin: TimeInterval = 5
     var log: Logger
     /// Who the events name: the engine, or the reconciliation when it repairs a row.
     let actor: String
@@ -193,6 +210,9 @@ final class Worker {
         var handled = 0
         let store = ExecutionStore(db: db)
         while true {
+            if let first = unconfirmed.first, Date().timeIntervalSince(first.placedAt) >= Worker.confirmWithin {
+                confirmPlaced(store: store)
+            }
             let claims: [ClaimedExecution]
             do {
                 // The webhook works its own signal; the sweep (signal nil) also rescues executions whose worker died.
@@ -202,9 +222,13 @@ final class Worker {
                                          limit: execution == nil ? engine.settings.claimBatch : 1, countCalls: true)
             } catch {
                 log.error("claim failed", ["error": .string(error.description)])
+                confirmPlaced(store: store)
                 return handled
             }
-            if claims.isEmpty { return handled }
+            if claims.isEmpty {
+                confirmPlaced(store: store)
+                return handled
+            }
             let claimedAt = Date()
             for claim in claims {
                 // The batch's leases run from the claim: a row reached after half of it (slow exchanges) goes
@@ -329,16 +353,50 @@ final class Worker {
         let request = OrderRequest(symbol: claim.exchangeSymbol, side: claim.side == "sell" ? .sell : .buy,
                                    kind: .limit(price: price, timeInForce: .immediateOrCancel), quantity: quantity,
                                    clientOrderId: claim.clientOrderId)
-        let outcome = call({ () throws(ExchangeError) in try adapter.placeOrder(request) })
+        let outcome = call({ () throws(ExchangeError) in try adapter.submitOrder(request) })
         switch outcome {
         case .success(let order):
             // The key's use is audited by the statement that records the outcome (one commit for both).
-            try adopt(claim, order, store: store, log: log,
-                      keyUse: KeyUse(action: "use_for_trade", success: true, error: nil, fingerprint: fingerprint))
+            let keyUse = KeyUse(action: "use_for_trade", success: true, error: nil, fingerprint: fingerprint)
+            if order.status == .new {
+                // Accepted without its state (MEXC's acknowledgment): asked after this worker's other placements.
+                unconfirmed.append(Unconfirmed(claim: claim, adapter: adapter, acknowledgment: order, keyUse: keyUse, log: log, placedAt: Date()))
+                return
+            }
+            try adopt(claim, order, store: store, log: log, keyUse: keyUse)
         case .failure(let error):
             try? credentials.audit(userID: claim.userID, exchange: claim.exchange, action: "use_for_trade", success: false,
                                    error: String(describing: error), fingerprint: fingerprint, address: nil, userAgent: "engine")
             try notSent(claim, error, store: store, credentials: credentials, fingerprint: fingerprint, log: log, wasSubmitted: true)
+        }
+    }
+
+    /// Asks the state of every order acknowledged without it and records each outcome. The order exists whatever
+    /// happens here: a status query that fails records the acknowledgment (`.new`: accepted, final state to
+    /// confirm later through `unknown`), never "not sent". A rate limit pauses the exchange (EC-03) and the rest of
+    /// its orders are recorded that way without calling it.
+    func confirmPlaced(store: ExecutionStore) {
+        let list = unconfirmed
+        unconfirmed = []
+        for placed in list {
+            let claim = placed.claim
+            var order = placed.acknowledgment
+            if (pausedUntil[claim.exchange].map { $0 <= Date() } ?? true) {
+                switch call({ () throws(ExchangeError) in try placed.adapter.queryOrder(symbol: claim.exchangeSymbol, clientOrderId: claim.clientOrderId) }) {
+                case .success(let found): order = found
+                case .failure(let error):
+                    placed.log.warning("status of an accepted order not read; confirmed later", ["error": .string(String(describing: error))])
+                    if case .rateLimited(let after, let banned) = error {
+                        pausedUntil[claim.exchange] = (try? ExchangePauses(db: db).pause(claim.exchange, retryAfter: after, banned: banned))
+                            ?? Date().addingTimeInterval(Double(after ?? 60))
+                    }
+                }
+            }
+            do {
+                try adopt(claim, order, store: store, log: placed.log, keyUse: placed.keyUse)
+            } catch {
+                placed.log.error("execution step failed", ["error": .string(String(describing: error))])
+            }
         }
     }
 

@@ -75,6 +75,11 @@ public final class BinanceAdapter: ExchangeAdapter {
     }
 
     public func placeOrder(_ request: OrderRequest) throws(ExchangeError) -> ExchangeOrder {
+        try submitOrder(request)
+    }
+
+    /// `newOrderRespType=FULL`: the acknowledgment is the order's state, fills included.
+    public func submitOrder(_ request: OrderRequest) throws(ExchangeError) -> ExchangeOrder {
         var p: [(String, String)] = [("symbol", request.symbol), ("side", request.side.rawValue)]
         switch request.kind {
         case .market:

@@ -15,8 +15,13 @@ public protocol ExchangeAdapter: AnyObject {
     func symbolRules(_ symbol: String) throws(ExchangeError) -> SymbolRules
     func tickerPrice(_ symbol: String) throws(ExchangeError) -> Decimal
     func balances() throws(ExchangeError) -> [Balance]
-    /// Places an order once. A lost response surfaces as `ExchangeError.outcomeUnknown`: query by client order id.
+    /// Places an order once and returns its state as far as the exchange can tell (MEXC: the acknowledgment, then
+    /// the order's status). A lost response surfaces as `ExchangeError.outcomeUnknown`: query by client order id.
     func placeOrder(_ request: OrderRequest) throws(ExchangeError) -> ExchangeOrder
+    /// Places an order once and returns the exchange's acknowledgment as it is: Binance's (`FULL`) carries the
+    /// final state and fills of an IOC order; MEXC's only the order id, so it comes back `.new` and its state is
+    /// for `queryOrder`. Errors as `placeOrder`.
+    func submitOrder(_ request: OrderRequest) throws(ExchangeError) -> ExchangeOrder
     func queryOrder(symbol: String, clientOrderId: String) throws(ExchangeError) -> ExchangeOrder
     func cancelOrder(symbol: String, clientOrderId: String) throws(ExchangeError) -> ExchangeOrder
     func openOrders(symbol: String?) throws(ExchangeError) -> [ExchangeOrder]

@@ -71,6 +71,19 @@ public final class MEXCAdapter: ExchangeAdapter {
     }
 
     public func placeOrder(_ request: OrderRequest) throws(ExchangeError) -> ExchangeOrder {
+        let ack = try submitOrder(request)
+        // The acknowledgment carries no status or fills; the order itself does. The order IS placed now, so no
+        // failure of this follow-up may escape as an error (a caller could take it as "not placed" and resend):
+        // not-found (MEXC is eventually consistent), rate limits, outages all return the ACK as NEW, to reconcile.
+        do {
+            return try queryOrder(symbol: request.symbol, clientOrderId: request.clientOrderId)
+        } catch {
+            return ack
+        }
+    }
+
+    /// The acknowledgment only (order id, no status or fills): `.new`, with the request's client order id.
+    public func submitOrder(_ request: OrderRequest) throws(ExchangeError) -> ExchangeOrder {
         var p: [(String, String)] = [("symbol", request.symbol), ("side", request.side.rawValue)]
         switch request.kind {
         case .market:
@@ -82,19 +95,11 @@ public final class MEXCAdapter: ExchangeAdapter {
         p.append(("newClientOrderId", request.clientOrderId))
         let reply = try client.send("POST", "/api/v3/order", p, signed: true, isOrderPlacement: true)
         // A 2xx we cannot read still means the order may exist.
-        let ack: ExchangeOrder
+        var ack: ExchangeOrder
         do { ack = try Field.order(reply) } catch { throw .outcomeUnknown("unreadable order reply") }
-        // The acknowledgment carries no status or fills; the order itself does. The order IS placed now, so no
-        // failure of this follow-up may escape as an error (a caller could take it as "not placed" and resend):
-        // not-found (MEXC is eventually consistent), rate limits, outages all return the ACK as NEW, to reconcile.
-        do {
-            return try queryOrder(symbol: request.symbol, clientOrderId: request.clientOrderId)
-        } catch {
-            var accepted = ack
-            accepted.clientOrderId = request.clientOrderId
-            accepted.status = .new
-            return accepted
-        }
+        ack.clientOrderId = request.clientOrderId
+        ack.status = .new
+        return ack
     }
 
     public func queryOrder(symbol: String, clientOrderId: String) throws(ExchangeError) -> ExchangeOrder {

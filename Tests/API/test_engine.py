@@ -190,6 +190,48 @@ def test_ec03_a_rate_limit_on_the_address_pauses_the_whole_exchange(api, key, ma
         forget_accounts(users)
 
 
+def test_a_worker_places_every_order_before_it_asks_how_they_filled(api, key, make_user, admin):
+    """MEXC acknowledges an order without saying how it filled: the status query waits until the worker has placed
+    everything it can, so a fan-out's last order reaches the exchange as early as its first ones allow."""
+    traders = [make_trader(make_user, admin, exchanges=("mexc",)) for _ in range(3)]
+    users = "{" + ",".join(t.user.id for t in traders) + "}"
+    try:
+        # The webhook's own workers find MEXC down (EC-01): the three executions wait in the queue.
+        sim("mexc", "/_sim/faults", {"kind": "http503", "method": "GET", "path": "/api/v3/account", "count": 100})
+        post_signal(api, key, signal())
+        waiting = "SELECT count(*) FROM executions WHERE user_id = ANY(:'p1'::uuid[]) AND status = 'pending' AND error_message LIKE '%EC-01%'"
+        assert wait_for(waiting, users, expect=[["3"]]) == [["3"]]
+        clear_faults()
+        sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = ANY(:'p1'::uuid[])", users)
+        sweep(workers=1)
+        # One worker: three write-aheads (each just before its order left), then three outcomes.
+        events = sql("""SELECT string_agg(v.to_status, ',' ORDER BY v.id) FROM execution_events v JOIN executions e ON e.id = v.execution_id
+                        WHERE e.user_id = ANY(:'p1'::uuid[]) AND v.to_status IN ('submitted', 'filled')""", users)
+        assert events == [["submitted,submitted,submitted,filled,filled,filled"]], events
+        for t in traders:
+            assert [x[1] for x in t.executions()] == ["filled"]
+            assert len(sim_orders("mexc", t.keys["mexc"])) == 1
+    finally:
+        clear_faults()
+        forget_accounts(users)
+
+
+def test_a_status_query_failing_after_the_acknowledgment_is_asked_again(api, key, make_user, admin):
+    """The order exists once MEXC acknowledged it: a failing status query leaves it `unknown` (never "not sent"),
+    and the next sweep learns its state from the exchange. No resend."""
+    trader = make_trader(make_user, admin, exchanges=("mexc",))
+    sim("mexc", "/_sim/faults", {"kind": "http503", "method": "GET", "path": "/api/v3/order", "count": 1})
+    post_signal(api, key, signal())
+    accepted = "SELECT status, error_message IS NULL FROM executions WHERE user_id = :'p1'"
+    assert wait_for(accepted, trader.user.id, expect=[["unknown", "t"]]) == [["unknown", "t"]]
+    rows = sweep_until_settled(trader, 1)
+    assert [x[1] for x in rows] == ["filled"], rows
+    history = sql("SELECT string_agg(to_status || ':' || coalesce(reason, ''), '|' ORDER BY id) FROM execution_events WHERE execution_id = :'p1'", rows[0][4])[0][0]
+    assert "|submitted:" in history and "|unknown:accepted; awaiting final state|filled:" in history, history
+    assert len(sim_orders("mexc", trader.keys["mexc"])) == 1
+    forget_accounts("{" + trader.user.id + "}")
+
+
 def test_ec04_revoked_key_marks_credentials_invalid(api, key, make_user, admin):
     trader = make_trader(make_user, admin, exchanges=("binance",))
     requests.delete(SIM["binance"] + f"/_sim/accounts/{trader.keys['binance']}", timeout=10)

@@ -322,6 +322,28 @@ extension Integration {
             #expect((try sim.control("GET", "/_sim/orders?api_key=\(apiKey)").json()?.array ?? []).count == 1)
         }
 
+        /// The acknowledgment as the exchange sends it: Binance's (FULL) is the IOC order's final state with its
+        /// fills; MEXC's is the order id alone, `.new`, and nothing asks for its status (the engine does, later).
+        @Test(arguments: exchanges) func submitOrderReturnsTheAcknowledgmentAsItIs(exchange: ExchangeName) throws {
+            let sim = Simulator(exchange: exchange)
+            try sim.reset()
+            let (adapter, apiKey) = try sim.account()
+            // Any status query would fail: the MEXC acknowledgment must not depend on one.
+            try sim.fault("http503", method: "GET", path: "/api/v3/order", count: 5)
+            let id = clientID()
+            let ack = try adapter.submitOrder(OrderRequest(symbol: "BTCUSDT", side: .buy, kind: .limit(price: dec("50500"), timeInForce: .immediateOrCancel),
+                                                           quantity: dec("0.001"), clientOrderId: id))
+            #expect(ack.clientOrderId == id && !ack.exchangeOrderId.isEmpty)
+            if exchange == .binance {
+                #expect(ack.status == .filled && ack.executedQuantity == dec("0.001") && !ack.fills.isEmpty)
+            } else {
+                #expect(ack.status == .new && ack.executedQuantity == 0 && ack.fills.isEmpty)
+            }
+            try sim.control("DELETE", "/_sim/faults")
+            #expect(try adapter.queryOrder(symbol: "BTCUSDT", clientOrderId: id).status == .filled)
+            #expect((try sim.control("GET", "/_sim/orders?api_key=\(apiKey)").json()?.array ?? []).count == 1)
+        }
+
         @Test(arguments: exchanges) func limitBuyNeedsOnlyWhatItLocks(exchange: ExchangeName) throws {
             let sim = Simulator(exchange: exchange)
             try sim.reset()
