@@ -156,8 +156,9 @@ extension ExecutionEngine {
     }
 }
 
-/// An order the exchange accepted without saying how it ended (MEXC), waiting for its status query.
-struct Unconfirmed {
+/// An order this worker placed whose outcome is not recorded yet (and, when the acknowledgment did not say how
+/// it ended — MEXC's —, not asked for yet).
+struct Placed {
     let claim: ClaimedExecution
     let adapter: any ExchangeAdapter
     let acknowledgment: ExchangeOrder
@@ -187,13 +188,15 @@ final class Worker {
     var halt: (engaged: Bool, at: Date)?
     /// Exchanges this worker paused (a rate limit): the rest of its claimed batch waits too, without calling.
     var pausedUntil: [String: Date] = [:]
-    /// Orders the exchange acknowledged without their state (MEXC), in the order they were placed. Their status is
-    /// asked once this worker has nothing left to place, or at the latest `Worker.confirmWithin` after the first:
-    /// every order of a fan-out reaches the exchange before anyone's fill is looked up.
-    var unconfirmed: [Unconfirmed] = []
+    /// Orders placed and not recorded yet, in the order they were placed. A worker records outcomes (asking MEXC,
+    /// whose acknowledgment carries no fill, how each order ended) once it has nothing left to place, or at the
+    /// latest `Worker.recordWithin` after the first: every order of a fan-out reaches the exchange before anyone's
+    /// bookkeeping. The write-ahead `submitted` row covers the gap (a worker that dies here leaves it to the sweep,
+    /// which asks the exchange).
+    var placed: [Placed] = []
     /// Well inside the lease (60 s) and the sweep's stale-`submitted` rescue (30 s by default), so an order waiting
-    /// for its status is never taken for one whose worker died.
-    static let confirmWithin: TimeInterval = 5
+    /// for its outcome to be recorded is never taken for one whose worker died.
+    static let recordWithin: TimeInterval = 5
     var log: Logger
     /// Who the events name: the engine, or the reconciliation when it repairs a row.
     let actor: String
@@ -210,8 +213,8 @@ final class Worker {
         var handled = 0
         let store = ExecutionStore(db: db)
         while true {
-            if let first = unconfirmed.first, Date().timeIntervalSince(first.placedAt) >= Worker.confirmWithin {
-                confirmPlaced(store: store)
+            if let first = placed.first, Date().timeIntervalSince(first.placedAt) >= Worker.recordWithin {
+                recordPlaced(store: store)
             }
             let claims: [ClaimedExecution]
             do {
@@ -222,11 +225,11 @@ final class Worker {
                                          limit: execution == nil ? engine.settings.claimBatch : 1, countCalls: true)
             } catch {
                 log.error("claim failed", ["error": .string(error.description)])
-                confirmPlaced(store: store)
+                recordPlaced(store: store)
                 return handled
             }
             if claims.isEmpty {
-                confirmPlaced(store: store)
+                recordPlaced(store: store)
                 return handled
             }
             let claimedAt = Date()
@@ -357,13 +360,10 @@ final class Worker {
         switch outcome {
         case .success(let order):
             // The key's use is audited by the statement that records the outcome (one commit for both).
-            let keyUse = KeyUse(action: "use_for_trade", success: true, error: nil, fingerprint: fingerprint)
-            if order.status == .new {
-                // Accepted without its state (MEXC's acknowledgment): asked after this worker's other placements.
-                unconfirmed.append(Unconfirmed(claim: claim, adapter: adapter, acknowledgment: order, keyUse: keyUse, log: log, placedAt: Date()))
-                return
-            }
-            try adopt(claim, order, store: store, log: log, keyUse: keyUse)
+            // Recorded (and for MEXC asked for) after this worker's other placements: `recordPlaced`.
+            placed.append(Placed(claim: claim, adapter: adapter, acknowledgment: order,
+                                 keyUse: KeyUse(action: "use_for_trade", success: true, error: nil, fingerprint: fingerprint),
+                                 log: log, placedAt: Date()))
         case .failure(let error):
             try? credentials.audit(userID: claim.userID, exchange: claim.exchange, action: "use_for_trade", success: false,
                                    error: String(describing: error), fingerprint: fingerprint, address: nil, userAgent: "engine")
@@ -371,17 +371,17 @@ final class Worker {
         }
     }
 
-    /// Asks the state of every order acknowledged without it and records each outcome. The order exists whatever
-    /// happens here: a status query that fails records the acknowledgment (`.new`: accepted, final state to
-    /// confirm later through `unknown`), never "not sent". A rate limit pauses the exchange (EC-03) and the rest of
-    /// its orders are recorded that way without calling it.
-    func confirmPlaced(store: ExecutionStore) {
-        let list = unconfirmed
-        unconfirmed = []
+    /// Records the outcome of every order placed and not recorded yet, first asking the state of those whose
+    /// acknowledgment did not tell it (`.new`). The order exists whatever happens here: a status query that fails
+    /// records the acknowledgment (accepted, final state to confirm later through `unknown`), never "not sent". A
+    /// rate limit pauses the exchange (EC-03) and the rest of its orders are recorded that way without calling it.
+    func recordPlaced(store: ExecutionStore) {
+        let list = placed
+        placed = []
         for placed in list {
             let claim = placed.claim
             var order = placed.acknowledgment
-            if (pausedUntil[claim.exchange].map { $0 <= Date() } ?? true) {
+            if order.status == .new, (pausedUntil[claim.exchange].map { $0 <= Date() } ?? true) {
                 switch call({ () throws(ExchangeError) in try placed.adapter.queryOrder(symbol: claim.exchangeSymbol, clientOrderId: claim.clientOrderId) }) {
                 case .success(let found): order = found
                 case .failure(let error):

@@ -190,27 +190,30 @@ def test_ec03_a_rate_limit_on_the_address_pauses_the_whole_exchange(api, key, ma
         forget_accounts(users)
 
 
-def test_a_worker_places_every_order_before_it_asks_how_they_filled(api, key, make_user, admin):
-    """MEXC acknowledges an order without saying how it filled: the status query waits until the worker has placed
-    everything it can, so a fan-out's last order reaches the exchange as early as its first ones allow."""
-    traders = [make_trader(make_user, admin, exchanges=("mexc",)) for _ in range(3)]
+def test_a_worker_places_every_order_before_it_records_how_they_ended(api, key, make_user, admin):
+    """Placing comes first: a worker records outcomes (and asks MEXC, whose acknowledgment carries no fill, how
+    each order ended) once it has nothing left to place, so a fan-out's last order reaches the exchange as early
+    as the first ones allow. The write-ahead `submitted` row is written before each order leaves, as always."""
+    traders = [make_trader(make_user, admin) for _ in range(3)]
     users = "{" + ",".join(t.user.id for t in traders) + "}"
     try:
-        # The webhook's own workers find MEXC down (EC-01): the three executions wait in the queue.
-        sim("mexc", "/_sim/faults", {"kind": "http503", "method": "GET", "path": "/api/v3/account", "count": 100})
+        # The webhook's own workers find both exchanges down (EC-01): the six executions wait in the queue.
+        for ex in ("binance", "mexc"):
+            sim(ex, "/_sim/faults", {"kind": "http503", "method": "GET", "path": "/api/v3/account", "count": 100})
         post_signal(api, key, signal())
         waiting = "SELECT count(*) FROM executions WHERE user_id = ANY(:'p1'::uuid[]) AND status = 'pending' AND error_message LIKE '%EC-01%'"
-        assert wait_for(waiting, users, expect=[["3"]]) == [["3"]]
+        assert wait_for(waiting, users, expect=[["6"]]) == [["6"]]
         clear_faults()
         sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = ANY(:'p1'::uuid[])", users)
         sweep(workers=1)
-        # One worker: three write-aheads (each just before its order left), then three outcomes.
+        # One worker: six write-aheads (each just before its order left), then six outcomes.
         events = sql("""SELECT string_agg(v.to_status, ',' ORDER BY v.id) FROM execution_events v JOIN executions e ON e.id = v.execution_id
                         WHERE e.user_id = ANY(:'p1'::uuid[]) AND v.to_status IN ('submitted', 'filled')""", users)
-        assert events == [["submitted,submitted,submitted,filled,filled,filled"]], events
+        assert events == [[",".join(["submitted"] * 6 + ["filled"] * 6)]], events
         for t in traders:
-            assert [x[1] for x in t.executions()] == ["filled"]
-            assert len(sim_orders("mexc", t.keys["mexc"])) == 1
+            assert [(x[0], x[1]) for x in t.executions()] == [("binance", "filled"), ("mexc", "filled")]
+            assert all(len(sim_orders(ex, t.keys[ex])) == 1 for ex in ("binance", "mexc"))
+            assert notifications(t.user.id).count("execution_filled") == 2
     finally:
         clear_faults()
         forget_accounts(users)

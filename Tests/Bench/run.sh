@@ -198,14 +198,15 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
   executions: +6 ms), and the expansion's events no longer join the pairs back (a 2,000² nested loop, 270 ms).
 - **All orders acknowledged (target 2 s).** Measured on the exchange's side since 2026-11-21: the simulator's
   acceptance time of the last of the 2,000 orders (before, the last execution's final state in our rows, a
-  stricter figure that is now reported beside it). Placing comes first: MEXC's acknowledgment carries no fill,
-  and its status query used to follow each order at once; now a worker asks once it has nothing left to place
-  (at the latest 5 s after the first, \`Worker.confirmWithin\`), so the last order leaves ~20 % sooner
-  (acknowledged 1.75–1.83 s against 2.09–2.18 s for the same code placing and asking in turn, 3 runs each;
-  every execution final: unchanged, 2.1–2.25 s, the same work in another order). For a trader this is the
-  figure that matters: the last user's order reaches the market ~0.35 s earlier; the fill is recorded a moment
-  later. Before that: 4.9 s → ~2.7 s → ~2.1–2.3 s over 2026-11-21; with the decision expanded after the
-  response and the workers connecting meanwhile: 2.00–2.18 s (last final) over 8 runs (fresh stacks).
+  stricter figure that is now reported beside it). Placing comes first: a worker used to record each outcome
+  (and for MEXC, whose acknowledgment carries no fill, ask the order's status) before placing the next order;
+  now it records them once it has nothing left to place (at the latest 5 s after the first,
+  \`Worker.recordWithin\`). Fresh stacks, 3 runs each: acknowledged 2.09–2.18 s (placing and recording in
+  turn) → 1.75–1.83 s (MEXC's status query after the placements) → 1.42–1.50 s (every outcome after them);
+  every execution final: unchanged, 2.06–2.25 s, the same work in another order. For a trader this is the
+  figure that matters: the last user's order reaches the market ~0.6 s earlier; the fills are recorded within
+  the same total time. Before that: 4.9 s → ~2.7 s → ~2.1–2.3 s over 2026-11-21; with the decision expanded
+  after the response and the workers connecting meanwhile: 2.00–2.18 s (last final) over 8 runs.
   On real exchanges this fan-out would not be CPU-bound but limited by Binance's request weight per address:
   the balance read that sizes each order (\`GET /api/v3/account\`) costs 20, i.e. 20,000 for 1,000 users against
   6,000 per minute (the simulator's limits are raised for this benchmark; a 429 pauses the whole exchange,
