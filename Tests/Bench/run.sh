@@ -184,6 +184,9 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
   functions reach PostgreSQL over its Unix socket (loopback TCP cost both sides ≈ 15 %); request bodies,
   exchange replies and tokens are parsed by \`Core/JSONParser\` instead of JSONDecoder → JSONValue (validation
   fell from 23 % to 12 % of the webhook process's CPU); FastCGI parameters are split byte-wise.
+- Until 2026-11-21 this load sent each signal_id twice (its two wrk threads drew the same unseeded
+  \`math.random\` prefix), so about half of the requests were idempotent replays; each thread now has its own
+  prefix and every request inserts a signal (≈ +7 %).
 - Earlier: the webhook's work in one statement (7 round trips and 2 commits → 1 and 1): 1,805 → ~2,700-3,000
   req/s; JIT off on every connection (PostgreSQL compiled the fan-out for ~40 ms per request); generic plans
   on the webhook's connection and no FK lock on the webhook key (p99 from 11.6–19 ms to under 10 ms).
