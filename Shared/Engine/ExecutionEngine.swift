@@ -156,8 +156,8 @@ extension ExecutionEngine {
     }
 }
 
-/// An order this worker placed whose outcome is not recorded yet (and, when the acknowledgment did not say how
-/// it ended — MEXC's —, not asked for yet).
+/// An order this worker placed whose outcome is not recorded yet (nor, when its acknowledgment did not say how
+/// it ended, as MEXC's does not, asked for yet).
 struct Placed {
     let claim: ClaimedExecution
     let adapter: any ExchangeAdapter
@@ -189,9 +189,9 @@ final class Worker {
     /// Exchanges this worker paused (a rate limit): the rest of its claimed batch waits too, without calling.
     var pausedUntil: [String: Date] = [:]
     /// Orders placed and not recorded yet, in the order they were placed. A worker records outcomes (asking MEXC,
-    /// whose acknowledgment carries no fill, how each order ended) once it has nothing left to place, or at the
-    /// latest `Worker.recordWithin` after the first: every order of a fan-out reaches the exchange before anyone's
-    /// bookkeeping. The write-ahead `submitted` row covers the gap (a worker that dies here leaves it to the sweep,
+    /// whose acknowledgment carries no fill, how each order ended) once it has nothing left to place, or once the
+    /// first has waited `Worker.recordWithin` (checked before each execution): every order of a fan-out reaches
+    /// the exchange before anyone's bookkeeping. The write-ahead `submitted` row covers the gap (a worker that dies here leaves it to the sweep,
     /// which asks the exchange).
     var placed: [Placed] = []
     /// Well inside the lease (60 s) and the sweep's stale-`submitted` rescue (30 s by default), so an order waiting
@@ -213,9 +213,6 @@ final class Worker {
         var handled = 0
         let store = ExecutionStore(db: db)
         while true {
-            if let first = placed.first, Date().timeIntervalSince(first.placedAt) >= Worker.recordWithin {
-                recordPlaced(store: store)
-            }
             let claims: [ClaimedExecution]
             do {
                 // The webhook works its own signal; the sweep (signal nil) also rescues executions whose worker died.
@@ -234,6 +231,9 @@ final class Worker {
             }
             let claimedAt = Date()
             for claim in claims {
+                if let first = placed.first, Date().timeIntervalSince(first.placedAt) >= Worker.recordWithin {
+                    recordPlaced(store: store)
+                }
                 // The batch's leases run from the claim: a row reached after half of it (slow exchanges) goes
                 // back to the queue now rather than risk its lease expiring mid-send (the attempt fence would
                 // still refuse a second sender's write-ahead, but the work would be wasted).
@@ -378,14 +378,14 @@ final class Worker {
     func recordPlaced(store: ExecutionStore) {
         let list = placed
         placed = []
-        for placed in list {
-            let claim = placed.claim
-            var order = placed.acknowledgment
+        for entry in list {
+            let claim = entry.claim
+            var order = entry.acknowledgment
             if order.status == .new, (pausedUntil[claim.exchange].map { $0 <= Date() } ?? true) {
-                switch call({ () throws(ExchangeError) in try placed.adapter.queryOrder(symbol: claim.exchangeSymbol, clientOrderId: claim.clientOrderId) }) {
+                switch call({ () throws(ExchangeError) in try entry.adapter.queryOrder(symbol: claim.exchangeSymbol, clientOrderId: claim.clientOrderId) }) {
                 case .success(let found): order = found
                 case .failure(let error):
-                    placed.log.warning("status of an accepted order not read; confirmed later", ["error": .string(String(describing: error))])
+                    entry.log.warning("status of an accepted order not read; confirmed later", ["error": .string(String(describing: error))])
                     if case .rateLimited(let after, let banned) = error {
                         pausedUntil[claim.exchange] = (try? ExchangePauses(db: db).pause(claim.exchange, retryAfter: after, banned: banned))
                             ?? Date().addingTimeInterval(Double(after ?? 60))
@@ -393,9 +393,9 @@ final class Worker {
                 }
             }
             do {
-                try adopt(claim, order, store: store, log: placed.log, keyUse: placed.keyUse)
+                try adopt(claim, order, store: store, log: entry.log, keyUse: entry.keyUse)
             } catch {
-                placed.log.error("execution step failed", ["error": .string(String(describing: error))])
+                entry.log.error("execution step failed", ["error": .string(String(describing: error))])
             }
         }
     }

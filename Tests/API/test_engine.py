@@ -219,6 +219,34 @@ def test_a_worker_places_every_order_before_it_records_how_they_ended(api, key, 
         forget_accounts(users)
 
 
+def test_outcomes_wait_at_most_about_five_seconds_for_the_placements(api, key, make_user, admin):
+    """Placing first has a bound: once the first unrecorded order has waited 5 s (`Worker.recordWithin`), the
+    worker records what it placed before it handles its next execution, even in the middle of a claimed batch."""
+    traders = [make_trader(make_user, admin) for _ in range(3)]
+    users = "{" + ",".join(t.user.id for t in traders) + "}"
+    try:
+        for ex in ("binance", "mexc"):
+            sim(ex, "/_sim/faults", {"kind": "http503", "method": "GET", "path": "/api/v3/account", "count": 100})
+        post_signal(api, key, signal())
+        waiting = "SELECT count(*) FROM executions WHERE user_id = ANY(:'p1'::uuid[]) AND status = 'pending' AND error_message LIKE '%EC-01%'"
+        assert wait_for(waiting, users, expect=[["6"]]) == [["6"]]
+        clear_faults()
+        # Each order takes 2 s to be accepted; one worker claims all six at once. Before its 5th execution the
+        # first order has waited ~6 s: the four placed are recorded then, the last two after their placements.
+        for ex in ("binance", "mexc"):
+            sim(ex, "/_sim/faults", {"kind": "latency", "method": "POST", "path": "/api/v3/order", "latency_ms": 2000, "count": 100})
+        sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = ANY(:'p1'::uuid[])", users)
+        sweep(workers=1, ENGINE_CLAIM_BATCH=8)
+        events = sql("""SELECT string_agg(v.to_status, ',' ORDER BY v.id) FROM execution_events v JOIN executions e ON e.id = v.execution_id
+                        WHERE e.user_id = ANY(:'p1'::uuid[]) AND v.to_status IN ('submitted', 'filled')""", users)
+        assert events == [[",".join(["submitted"] * 4 + ["filled"] * 4 + ["submitted"] * 2 + ["filled"] * 2)]], events
+        for t in traders:
+            assert all(len(sim_orders(ex, t.keys[ex])) == 1 for ex in ("binance", "mexc"))
+    finally:
+        clear_faults()
+        forget_accounts(users)
+
+
 def test_a_status_query_failing_after_the_acknowledgment_is_asked_again(api, key, make_user, admin):
     """The order exists once MEXC acknowledged it: a failing status query leaves it `unknown` (never "not sent"),
     and the next sweep learns its state from the exchange. No resend."""

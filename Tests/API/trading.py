@@ -107,16 +107,18 @@ def wait_for(query, *args, expect, timeout=15):
     return rows
 
 
-def sweep(workers=None):
-    """`signalbridge engine sweep`, the scheduled job's entry point (`workers`: its --workers)."""
+def sweep(workers=None, **extra):
+    """`signalbridge engine sweep`, the scheduled job's entry point (`workers`: its --workers; `extra`: more
+    environment, e.g. ENGINE_CLAIM_BATCH)."""
     env = {k: os.environ[k] for k in ["PATH", "SIGNALBRIDGE_MASTER_KEYS_FILE", "TRADING_ENABLED"] if k in os.environ}
     env.update({"DATABASE_URL_FILE": os.environ["APP_DATABASE_URL_FILE"], "PATH": "/usr/bin:/bin",
                 "EXCHANGE_TIMEOUT_SECONDS": os.environ.get("EXCHANGE_TIMEOUT_SECONDS", "10"),
                 "ENGINE_STALE_SUBMITTED_SECONDS": os.environ.get("ENGINE_STALE_SUBMITTED_SECONDS", "30"),
                 "ENGINE_UNKNOWN_GRACE_SECONDS": os.environ.get("ENGINE_UNKNOWN_GRACE_SECONDS", "15"),
                 "LOG_LEVEL": "warning"})
-    extra = ["--workers", str(workers)] if workers else []
-    out = subprocess.run([os.environ["SIGNALBRIDGE_BIN_DIR"] + "/signalbridge", "engine", "sweep", *extra], capture_output=True, text=True,
+    env.update({k: str(v) for k, v in extra.items()})
+    flags = ["--workers", str(workers)] if workers else []
+    out = subprocess.run([os.environ["SIGNALBRIDGE_BIN_DIR"] + "/signalbridge", "engine", "sweep", *flags], capture_output=True, text=True,
                          env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     return out.stdout

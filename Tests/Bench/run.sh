@@ -203,7 +203,7 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
   acceptance time of the last of the 2,000 orders (before, the last execution's final state in our rows, a
   stricter figure that is now reported beside it). Placing comes first: a worker used to record each outcome
   (and for MEXC, whose acknowledgment carries no fill, ask the order's status) before placing the next order;
-  now it records them once it has nothing left to place (at the latest 5 s after the first,
+  now it records them once it has nothing left to place (or once the first has waited 5 s,
   \`Worker.recordWithin\`). Fresh stacks, 3 runs each: acknowledged 2.09–2.18 s (placing and recording in
   turn) → 1.75–1.83 s (MEXC's status query after the placements) → 1.42–1.50 s (every outcome after them);
   every execution final: unchanged, 2.06–2.25 s, the same work in another order. For a trader this is the
