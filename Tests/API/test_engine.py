@@ -190,26 +190,36 @@ def test_ec03_a_rate_limit_on_the_address_pauses_the_whole_exchange(api, key, ma
         forget_accounts(users)
 
 
+def queued_behind_an_outage(api, key, make_user, admin):
+    """Three traders on both exchanges whose six executions wait in the queue: the webhook's own workers found
+    both exchanges down (EC-01). Returns the traders and their user ids as a PostgreSQL array literal."""
+    traders = [make_trader(make_user, admin) for _ in range(3)]
+    users = "{" + ",".join(t.user.id for t in traders) + "}"
+    for ex in ("binance", "mexc"):
+        sim(ex, "/_sim/faults", {"kind": "http503", "method": "GET", "path": "/api/v3/account", "count": 100})
+    post_signal(api, key, signal())
+    waiting = "SELECT count(*) FROM executions WHERE user_id = ANY(:'p1'::uuid[]) AND status = 'pending' AND error_message LIKE '%EC-01%'"
+    assert wait_for(waiting, users, expect=[["6"]]) == [["6"]]
+    clear_faults()
+    sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = ANY(:'p1'::uuid[])", users)
+    return traders, users
+
+
+def writes_in_order(users):
+    """The write-aheads and fills of those users' executions, in the order they were written."""
+    return sql("""SELECT string_agg(v.to_status, ',' ORDER BY v.id) FROM execution_events v JOIN executions e ON e.id = v.execution_id
+                  WHERE e.user_id = ANY(:'p1'::uuid[]) AND v.to_status IN ('submitted', 'filled')""", users)[0][0]
+
+
 def test_a_worker_places_every_order_before_it_records_how_they_ended(api, key, make_user, admin):
     """Placing comes first: a worker records outcomes (and asks MEXC, whose acknowledgment carries no fill, how
     each order ended) once it has nothing left to place, so a fan-out's last order reaches the exchange as early
     as the first ones allow. The write-ahead `submitted` row is written before each order leaves, as always."""
-    traders = [make_trader(make_user, admin) for _ in range(3)]
-    users = "{" + ",".join(t.user.id for t in traders) + "}"
+    traders, users = queued_behind_an_outage(api, key, make_user, admin)
     try:
-        # The webhook's own workers find both exchanges down (EC-01): the six executions wait in the queue.
-        for ex in ("binance", "mexc"):
-            sim(ex, "/_sim/faults", {"kind": "http503", "method": "GET", "path": "/api/v3/account", "count": 100})
-        post_signal(api, key, signal())
-        waiting = "SELECT count(*) FROM executions WHERE user_id = ANY(:'p1'::uuid[]) AND status = 'pending' AND error_message LIKE '%EC-01%'"
-        assert wait_for(waiting, users, expect=[["6"]]) == [["6"]]
-        clear_faults()
-        sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = ANY(:'p1'::uuid[])", users)
         sweep(workers=1)
         # One worker: six write-aheads (each just before its order left), then six outcomes.
-        events = sql("""SELECT string_agg(v.to_status, ',' ORDER BY v.id) FROM execution_events v JOIN executions e ON e.id = v.execution_id
-                        WHERE e.user_id = ANY(:'p1'::uuid[]) AND v.to_status IN ('submitted', 'filled')""", users)
-        assert events == [[",".join(["submitted"] * 6 + ["filled"] * 6)]], events
+        assert writes_in_order(users) == ",".join(["submitted"] * 6 + ["filled"] * 6)
         for t in traders:
             assert [(x[0], x[1]) for x in t.executions()] == [("binance", "filled"), ("mexc", "filled")]
             assert all(len(sim_orders(ex, t.keys[ex])) == 1 for ex in ("binance", "mexc"))
@@ -222,24 +232,14 @@ def test_a_worker_places_every_order_before_it_records_how_they_ended(api, key, 
 def test_outcomes_wait_at_most_about_five_seconds_for_the_placements(api, key, make_user, admin):
     """Placing first has a bound: once the first unrecorded order has waited 5 s (`Worker.recordWithin`), the
     worker records what it placed before it handles its next execution, even in the middle of a claimed batch."""
-    traders = [make_trader(make_user, admin) for _ in range(3)]
-    users = "{" + ",".join(t.user.id for t in traders) + "}"
+    traders, users = queued_behind_an_outage(api, key, make_user, admin)
     try:
-        for ex in ("binance", "mexc"):
-            sim(ex, "/_sim/faults", {"kind": "http503", "method": "GET", "path": "/api/v3/account", "count": 100})
-        post_signal(api, key, signal())
-        waiting = "SELECT count(*) FROM executions WHERE user_id = ANY(:'p1'::uuid[]) AND status = 'pending' AND error_message LIKE '%EC-01%'"
-        assert wait_for(waiting, users, expect=[["6"]]) == [["6"]]
-        clear_faults()
         # Each order takes 2 s to be accepted; one worker claims all six at once. Before its 5th execution the
         # first order has waited ~6 s: the four placed are recorded then, the last two after their placements.
         for ex in ("binance", "mexc"):
             sim(ex, "/_sim/faults", {"kind": "latency", "method": "POST", "path": "/api/v3/order", "latency_ms": 2000, "count": 100})
-        sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = ANY(:'p1'::uuid[])", users)
         sweep(workers=1, ENGINE_CLAIM_BATCH=8)
-        events = sql("""SELECT string_agg(v.to_status, ',' ORDER BY v.id) FROM execution_events v JOIN executions e ON e.id = v.execution_id
-                        WHERE e.user_id = ANY(:'p1'::uuid[]) AND v.to_status IN ('submitted', 'filled')""", users)
-        assert events == [[",".join(["submitted"] * 4 + ["filled"] * 4 + ["submitted"] * 2 + ["filled"] * 2)]], events
+        assert writes_in_order(users) == ",".join(["submitted"] * 4 + ["filled"] * 4 + ["submitted"] * 2 + ["filled"] * 2)
         for t in traders:
             assert all(len(sim_orders(ex, t.keys[ex])) == 1 for ex in ("binance", "mexc"))
     finally:
