@@ -17,8 +17,10 @@ ATTEMPTED_EC01 = "SELECT status FROM executions WHERE user_id = :'p1' AND error_
 @pytest.fixture
 def key(admin):
     admin.send("PUT", "/v1/admin/kill-switch", {"engaged": False, "reason": "tests"})
-    # Each test trades only for the traders it makes: everyone else's trading is switched off.
+    # Each test trades only for the traders it makes: everyone else's trading is switched off. No exchange stays
+    # paused from an earlier run (e.g. the schema fuzzer's reconciliations get MEXC's 429 and pause it for ~40 s).
     sql("UPDATE trading_configs SET is_enabled = false")
+    sql("DELETE FROM exchange_pauses")
     clear_faults()
     yield admin.send("POST", "/v1/admin/webhook-keys", {"name": "engine tests"}).json()["key"]
     clear_faults()
