@@ -191,8 +191,8 @@ final class Worker {
     /// Orders placed and not recorded yet, in the order they were placed. A worker records outcomes (asking MEXC,
     /// whose acknowledgment carries no fill, how each order ended) once it has nothing left to place, or once the
     /// first has waited `Worker.recordWithin` (checked before each execution): every order of a fan-out reaches
-    /// the exchange before anyone's bookkeeping. The write-ahead `submitted` row covers the gap (a worker that dies here leaves it to the sweep,
-    /// which asks the exchange).
+    /// the exchange before anyone's bookkeeping. The write-ahead `submitted` row covers the gap (a worker that dies
+    /// here leaves it to the sweep, which asks the exchange).
     var placed: [Placed] = []
     /// Well inside the lease (60 s) and the sweep's stale-`submitted` rescue (30 s by default), so an order waiting
     /// for its outcome to be recorded is never taken for one whose worker died.
