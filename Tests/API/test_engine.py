@@ -265,6 +265,42 @@ def test_a_status_query_failing_after_the_acknowledgment_is_asked_again(api, key
     forget_accounts("{" + trader.user.id + "}")
 
 
+def test_ec03_binance_is_paused_before_its_weight_limit_not_after(api, key, make_user, admin):
+    """Binance reports the address's request weight of the minute on every response. Past the engine's ceiling
+    Binance is paused for everyone until the next minute, without waiting for a 429: the execution in hand still
+    places its order, the others wait, and nothing is refused."""
+    traders = [make_trader(make_user, admin, exchanges=("binance",)) for _ in range(3)]
+    users = "{" + ",".join(t.user.id for t in traders) + "}"
+    try:
+        sim("binance", "/_sim/faults", {"kind": "http503", "method": "GET", "path": "/api/v3/account", "count": 100})
+        post_signal(api, key, signal())
+        waiting = "SELECT count(*) FROM executions WHERE user_id = ANY(:'p1'::uuid[]) AND status = 'pending' AND error_message LIKE '%EC-01%'"
+        assert wait_for(waiting, users, expect=[["3"]]) == [["3"]]
+        clear_faults()
+        sim("binance", "/_sim/limits", {"fresh_window": True})
+        sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = ANY(:'p1'::uuid[])", users)
+        # A ceiling that the first execution's own reads (exchange rules 20, price, account 20) pass.
+        sweep(workers=1, ENGINE_BINANCE_WEIGHT_CEILING=30)
+        # Paused until just after the minute it was set in (not asserted against now(): the minute may be over).
+        pause = sql("""SELECT paused_until > updated_at, paused_until - updated_at <= interval '61 seconds',
+                              extract(second FROM paused_until) < 1.5, reason FROM exchange_pauses WHERE exchange = 'binance'""")
+        assert len(pause) == 1 and pause[0][:3] == ["t", "t", "t"] and pause[0][3].startswith("request weight "), pause
+        rows = sql("SELECT status, coalesce(error_message, '') FROM executions WHERE user_id = ANY(:'p1'::uuid[]) ORDER BY status", users)
+        assert [r[0] for r in rows] == ["filled", "pending", "pending"], rows
+        assert all("(EC-03)" in r[1] for r in rows[1:]), rows
+        assert sum(len(sim_orders("binance", t.keys["binance"])) for t in traders) == 1
+        # The minute over (made so here), the other two go out: one order each, never a refusal.
+        sql("DELETE FROM exchange_pauses")
+        for t in traders:
+            assert [x[1] for x in sweep_until_settled(t, 1)] == ["filled"]
+            assert len(sim_orders("binance", t.keys["binance"])) == 1
+        assert not sql("SELECT 1 FROM executions WHERE user_id = ANY(:'p1'::uuid[]) AND error_message LIKE '%rate limited%'", users)
+    finally:
+        clear_faults()
+        sql("DELETE FROM exchange_pauses")
+        forget_accounts(users)
+
+
 def test_ec04_revoked_key_marks_credentials_invalid(api, key, make_user, admin):
     trader = make_trader(make_user, admin, exchanges=("binance",))
     requests.delete(SIM["binance"] + f"/_sim/accounts/{trader.keys['binance']}", timeout=10)
