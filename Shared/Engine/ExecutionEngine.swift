@@ -378,7 +378,7 @@ final class Worker {
     }
 
     /// Binance counts request weight per address and minute, for every process behind it: once its own count
-    /// (`X-MBX-USED-WEIGHT-1M`, read after the balance — 20 of the ~22 an execution costs) reaches the ceiling,
+    /// (`X-MBX-USED-WEIGHT-1M`, read after the balance — 20 of the ~21 an execution costs) reaches the ceiling,
     /// Binance is paused for everyone until the next minute begins, before a 429 (repeated ones get the address
     /// banned). The execution in hand still places its order (1 more).
     func pauseNearTheWeightLimit(_ adapter: any ExchangeAdapter, log: Logger) throws {
