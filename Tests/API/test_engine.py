@@ -143,26 +143,30 @@ def test_ec03_rate_limit_waits_and_retries(api, key, make_user, admin):
     assert len(sim_orders("mexc", trader.keys["mexc"])) == 1
 
 
+def queued_behind_an_outage(api, key, make_user, admin, exchanges=("binance", "mexc")):
+    """Three traders on `exchanges` whose executions wait in the queue: the webhook's own workers found those
+    exchanges down (EC-01). Returns the traders and their user ids as a PostgreSQL array literal."""
+    traders = [make_trader(make_user, admin, exchanges=exchanges) for _ in range(3)]
+    users = "{" + ",".join(t.user.id for t in traders) + "}"
+    for ex in exchanges:
+        sim(ex, "/_sim/faults", {"kind": "http503", "method": "GET", "path": "/api/v3/account", "count": 100})
+    post_signal(api, key, signal())
+    waiting = "SELECT count(*) FROM executions WHERE user_id = ANY(:'p1'::uuid[]) AND status = 'pending' AND error_message LIKE '%EC-01%'"
+    assert wait_for(waiting, users, expect=[[str(3 * len(exchanges))]]) == [[str(3 * len(exchanges))]]
+    clear_faults()
+    sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = ANY(:'p1'::uuid[])", users)
+    return traders, users
+
+
 def test_ec03_a_rate_limit_on_the_address_pauses_the_whole_exchange(api, key, make_user, admin):
     """Binance's request weight is counted per address: after one 429, any further request in the same window
     gets the address banned (418; the simulator does as Binance). One 429 must pause the exchange for every
     execution, not only the one that got it."""
-    traders = [make_trader(make_user, admin, exchanges=("binance",)) for _ in range(3)]
-    users = "{" + ",".join(t.user.id for t in traders) + "}"
-    waiting = """SELECT count(*) FILTER (WHERE status = 'pending' AND error_message LIKE '%EC-01%') FROM executions
-                 WHERE user_id = ANY(:'p1'::uuid[])"""
+    # The webhook's own workers find Binance down (EC-01): the three executions wait in the queue.
+    traders, users = queued_behind_an_outage(api, key, make_user, admin, exchanges=("binance",))
     try:
-        # The webhook's own workers find Binance down (EC-01): the three executions wait in the queue.
-        sim("binance", "/_sim/faults", {"kind": "http503", "method": "GET", "path": "/api/v3/account", "count": 100})
-        post_signal(api, key, signal())
-        deadline = time.time() + 15
-        while time.time() < deadline and sql(waiting, users) != [["3"]]:
-            time.sleep(0.05)
-        assert sql(waiting, users) == [["3"]]
-        clear_faults()
         # Every request now goes over the address's weight limit; one worker works the queue.
         sim("binance", "/_sim/limits", {"request_weight_per_minute": 1, "fresh_window": True})
-        sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = ANY(:'p1'::uuid[])", users)
         sweep(workers=1)
         # Health reports the pause without calling Binance (any request in the window would be a ban).
         health = api.call("GET", "/v1/health").json()
@@ -190,21 +194,6 @@ def test_ec03_a_rate_limit_on_the_address_pauses_the_whole_exchange(api, key, ma
         sim("binance", "/_sim/limits", {"request_weight_per_minute": 6000, "fresh_window": True})
         sql("DELETE FROM exchange_pauses")
         forget_accounts(users)
-
-
-def queued_behind_an_outage(api, key, make_user, admin):
-    """Three traders on both exchanges whose six executions wait in the queue: the webhook's own workers found
-    both exchanges down (EC-01). Returns the traders and their user ids as a PostgreSQL array literal."""
-    traders = [make_trader(make_user, admin) for _ in range(3)]
-    users = "{" + ",".join(t.user.id for t in traders) + "}"
-    for ex in ("binance", "mexc"):
-        sim(ex, "/_sim/faults", {"kind": "http503", "method": "GET", "path": "/api/v3/account", "count": 100})
-    post_signal(api, key, signal())
-    waiting = "SELECT count(*) FROM executions WHERE user_id = ANY(:'p1'::uuid[]) AND status = 'pending' AND error_message LIKE '%EC-01%'"
-    assert wait_for(waiting, users, expect=[["6"]]) == [["6"]]
-    clear_faults()
-    sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = ANY(:'p1'::uuid[])", users)
-    return traders, users
 
 
 def writes_in_order(users):
@@ -269,16 +258,9 @@ def test_ec03_binance_is_paused_before_its_weight_limit_not_after(api, key, make
     """Binance reports the address's request weight of the minute on every response. Past the engine's ceiling
     Binance is paused for everyone until the next minute, without waiting for a 429: the execution in hand still
     places its order, the others wait, and nothing is refused."""
-    traders = [make_trader(make_user, admin, exchanges=("binance",)) for _ in range(3)]
-    users = "{" + ",".join(t.user.id for t in traders) + "}"
+    traders, users = queued_behind_an_outage(api, key, make_user, admin, exchanges=("binance",))
     try:
-        sim("binance", "/_sim/faults", {"kind": "http503", "method": "GET", "path": "/api/v3/account", "count": 100})
-        post_signal(api, key, signal())
-        waiting = "SELECT count(*) FROM executions WHERE user_id = ANY(:'p1'::uuid[]) AND status = 'pending' AND error_message LIKE '%EC-01%'"
-        assert wait_for(waiting, users, expect=[["3"]]) == [["3"]]
-        clear_faults()
         sim("binance", "/_sim/limits", {"fresh_window": True})
-        sql("UPDATE executions SET next_attempt_at = now() WHERE user_id = ANY(:'p1'::uuid[])", users)
         # A ceiling that the first execution's own reads (exchange rules 20, price, account 20) pass.
         sweep(workers=1, ENGINE_BINANCE_WEIGHT_CEILING=30)
         # Paused until just after the minute it was set in (not asserted against now(): the minute may be over).
