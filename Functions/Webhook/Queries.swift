@@ -14,13 +14,15 @@ enum Queries {
         SELECT id, signing_secret_blob FROM webhook_keys WHERE key_hash = $1::bytea AND revoked_at IS NULL AND require_signature
         """
 
-    /// The original acknowledgment of a known signal_id (replay: rare, so counted here rather than stored).
+    /// The original acknowledgment of a known signal_id (replay: rare, so counted here rather than stored), its
+    /// reason included (HOLD; halted: its users were skipped for the kill switch).
     static let findSignal = """
         SELECT s.received_at, s.payload_hash,
                -- The decision while it waits to be expanded, then the executions it became (never both).
                COALESCE((SELECT cardinality(f.user_ids) FROM signal_fanouts f WHERE f.signal_id = s.id),
                         (SELECT count(*) FROM executions e WHERE e.signal_id = s.id))::int AS executions,
-               (SELECT count(*) FROM signal_skips k WHERE k.signal_id = s.id)::int AS skipped
+               (SELECT count(*) FROM signal_skips k WHERE k.signal_id = s.id)::int AS skipped,
+               s.action, EXISTS (SELECT 1 FROM signal_skips k WHERE k.signal_id = s.id AND k.reason = 'kill_switch') AS halted
         FROM signals s WHERE s.signal_id = $1
         """
 
@@ -133,5 +135,30 @@ enum Queries {
     static let touchKey = """
         UPDATE webhook_keys SET last_used_at = now()
         WHERE key_hash = $1::bytea AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')
+        """
+}
+
+extension Queries {
+    /// HOLD signals received together (`SignalWebhook.receiveTogether`): `receiveHold` for every member of the
+    /// group (`$1`: a JSON array of their fields) in one statement. Unsigned requests only, so a key that requires
+    /// signatures stores nothing here. Returns the stored ones; the others are received alone.
+    static let receiveHolds = """
+        WITH grouped AS (
+            SELECT * FROM jsonb_to_recordset($1::jsonb) AS g(signal_id text, "timestamp" timestamptz, symbol text, action int,
+                confidence numeric, model_version text, source text, features_snapshot jsonb, key_hash text, payload_hash text)
+        ), ins AS (
+            INSERT INTO signals (signal_id, timestamp, symbol, action, confidence, model_version, source, features_snapshot,
+                                 payload_hash, webhook_key_id)
+            SELECT g.signal_id, g."timestamp", g.symbol, g.action, g.confidence, g.model_version, g.source, g.features_snapshot,
+                   decode(g.payload_hash, 'hex'), k.id
+            FROM grouped g
+            JOIN webhook_keys k ON k.key_hash = decode(g.key_hash, 'hex') AND k.revoked_at IS NULL AND NOT k.require_signature
+            WHERE EXISTS (SELECT 1 FROM exchange_symbols WHERE symbol = g.symbol AND is_enabled)
+            ON CONFLICT (signal_id) DO NOTHING
+            RETURNING signal_id, received_at, webhook_key_id
+        )
+        SELECT ins.signal_id, ins.received_at,
+               (k.last_used_at IS NULL OR k.last_used_at < now() - interval '60 seconds') AS touch_due
+        FROM ins JOIN webhook_keys k ON k.id = ins.webhook_key_id
         """
 }

@@ -28,6 +28,8 @@ struct SignalWebhook {
     let maxSkew: TimeInterval
     let tradingEnabled: Bool
     let vault: Vault
+    /// The process's connection is shared by the after-response work of a group's signals (each on a thread).
+    let expansionLock = NSLock()
     /// Signed requests must be this fresh (and not from further ahead).
     static let signatureWindow: TimeInterval = 300
 
@@ -108,18 +110,17 @@ struct SignalWebhook {
         if try row.bool("touch_due") { touchKey(keyHash, requestID: req.requestID) }
         let id = try row.uuid("id"), receivedAt = try row.date("received_at")
         let executions = try row.int("executions"), skipped = try row.int("skipped"), halted = try row.bool("halted")
-        logger.info("signal received", ["request_id": .string(req.requestID), "signal_id": .string(signal.signalID),
-                                        "action": .int(signal.action.rawValue), "executions": .int(executions), "skipped": .int(skipped)])
-        var response = Response.json(SignalWebhook.acknowledgment(
-            signalID: signal.signalID, receivedAt: receivedAt, status: executions > 0 ? "queued" : "received",
-            executions: executions, skipped: skipped,
-            reason: signal.action == .hold ? "HOLD: nothing to execute" : halted ? "Trading is halted (kill switch)" : nil))
+        var response = acknowledge(signal, receivedAt: receivedAt, executions: executions, skipped: skipped, halted: halted,
+                                   requestID: req.requestID)
         if executions > 0 {
-            let engine = self.engine, log = logger, db = self.db
+            let engine = self.engine, log = logger, db = self.db, expanding = expansionLock
             response.afterResponse = {
                 // The decision becomes its execution rows (on this connection, while the engine's workers connect),
                 // then the workers place them. If this process dies first, the next sweep expands and places them.
+                // A group's signals run side by side (FunctionRuntime+Grouped.swift): one expansion at a time here.
                 let handled = engine.run(signal: id, first: {
+                    expanding.lock()
+                    defer { expanding.unlock() }
                     do {
                         let (decided, created) = try FanoutStore(db: db).expand(signal: id, actor: "webhook")
                         if created < decided {
@@ -135,6 +136,16 @@ struct SignalWebhook {
             }
         }
         return response
+    }
+
+    /// The acknowledgment of a signal just stored (and its log line).
+    func acknowledge(_ signal: TradingSignal, receivedAt: Date, executions: Int, skipped: Int, halted: Bool, requestID: String) -> Response {
+        logger.info("signal received", ["request_id": .string(requestID), "signal_id": .string(signal.signalID),
+                                        "action": .int(signal.action.rawValue), "executions": .int(executions), "skipped": .int(skipped)])
+        return Response.json(SignalWebhook.acknowledgment(
+            signalID: signal.signalID, receivedAt: receivedAt, status: executions > 0 ? "queued" : "received",
+            executions: executions, skipped: skipped,
+            reason: signal.action == .hold ? "HOLD: nothing to execute" : halted ? "Trading is halted (kill switch)" : nil))
     }
 
     /// The key's last-used time (at most once a minute, `Queries.touchKey`); best effort: the request's outcome
@@ -189,9 +200,11 @@ struct SignalWebhook {
                            details: ["signal_id": .string(signalID)])
         }
         let executions = try row.int("executions")
+        let reason = try row.int("action") == TradingAction.hold.rawValue ? "HOLD: nothing to execute"
+            : executions == 0 && (try row.bool("halted")) ? "Trading is halted (kill switch)" : nil
         var response = Response.json(SignalWebhook.acknowledgment(
             signalID: signalID, receivedAt: try row.date("received_at"), status: executions > 0 ? "queued" : "received",
-            executions: executions, skipped: try row.int("skipped"), reason: nil))
+            executions: executions, skipped: try row.int("skipped"), reason: reason))
         response.headers.append(("Idempotent-Replayed", "true"))
         return response
     }

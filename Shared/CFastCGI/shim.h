@@ -2,4 +2,99 @@
 #define SIGNALBRIDGE_CFASTCGI_SHIM_H
 /* libfcgi (apt: libfcgi-dev). FCGX_FPrintF is variadic and not imported: use FCGX_PutStr. */
 #include <fcgiapp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Taking waiting requests together (FunctionRuntime's grouped mode): the process accepts connections itself, from
+ * a non-blocking listening socket, and hands each to FCGX_Accept_r as an open connection. */
+
+/* SIGTERM and SIGUSR1 blocked in the calling thread (and every thread it starts) and readable on the returned
+ * descriptor instead, so a shutdown request is seen between groups, never in the middle of one. -1 on error. */
+static inline int sbfcgi_shutdown_signal_fd(void) {
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGUSR1);
+    if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0) return -1;
+    return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* An epoll set watching the listening socket (made non-blocking; EPOLLEXCLUSIVE: a connection wakes one of the
+ * processes sharing the socket, not all of them) and the shutdown descriptor. -1 on error. */
+static inline int sbfcgi_watch(int listen_fd, int signal_fd) {
+    int flags = fcntl(listen_fd, F_GETFL);
+    if (flags < 0 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) != 0) return -1;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) return -1;
+    struct epoll_event listen_event = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data = { .u32 = 1 } };
+    struct epoll_event signal_event = { .events = EPOLLIN, .data = { .u32 = 2 } };
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &listen_event) != 0 || epoll_ctl(ep, EPOLL_CTL_ADD, signal_fd, &signal_event) != 0) {
+        close(ep);
+        return -1;
+    }
+    return ep;
+}
+
+/* Waits for a connection or a shutdown signal: 1 connection waiting, 2 shutdown requested, 0 interrupted, -1 error. */
+static inline int sbfcgi_wait(int ep) {
+    struct epoll_event events[2];
+    int n = epoll_wait(ep, events, 2, -1);
+    if (n < 0) return errno == EINTR ? 0 : -1;
+    int result = 0;
+    for (int i = 0; i < n; i++) {
+        if (events[i].data.u32 == 2) return 2;
+        result = 1;
+    }
+    return result;
+}
+
+/* A waiting connection, without blocking: its descriptor, or -1 (errno EAGAIN: none waiting). TCP connections get
+ * TCP_NODELAY, as libfcgi's own accept gives them. */
+static inline int sbfcgi_accept(int listen_fd) {
+    int fd = accept(listen_fd, NULL, NULL);
+    if (fd >= 0) {
+        int one = 1;
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    return fd;
+}
+
+/* Hands an accepted connection to a request slot: FCGX_Accept_r then reads the request from it (it first finishes the
+ * slot's previous request, which must not close the new descriptor: hence keepConnection until it reads the begin
+ * record, which sets the flag from nginx's request). */
+static inline void sbfcgi_adopt(FCGX_Request *request, int fd) {
+    request->ipcFd = fd;
+    request->keepConnection = 1;
+}
+
+/* Finishes a request without closing its connection (libfcgi's own close waits for nginx to close its side, after
+ * each response in turn): returns the open connection for sbfcgi_close, or -1 when libfcgi closed it (an error). */
+static inline int sbfcgi_finish_open(FCGX_Request *request) {
+    request->keepConnection = 1;
+    FCGX_Finish_r(request);
+    int fd = request->ipcFd;
+    request->ipcFd = -1;
+    return fd;
+}
+
+/* Closes a connection finished with sbfcgi_finish_open. nginx sends nothing after a request's end of stdin, so when
+ * nothing is left unread the connection is closed at once (nothing to answer with a reset); otherwise (a body the
+ * handler did not read) libfcgi's graceful close: half-close, read until nginx closes its side (at most 2 s). */
+static inline void sbfcgi_close(int fd) {
+    char trash[1024];
+    if (recv(fd, trash, sizeof trash, MSG_DONTWAIT) > 0 && shutdown(fd, SHUT_WR) == 0) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        while (poll(&p, 1, 2000) > 0 && read(fd, trash, sizeof trash) > 0) {}
+    }
+    close(fd);
+}
 #endif

@@ -68,6 +68,12 @@ public enum JSONValue: Sendable, Equatable, Codable {
     /// Appends `s` as a JSON string literal (RFC 8259 escaping).
     public static func appendQuoted(_ s: String, to out: inout String) {
         out += "\""
+        // Most strings need no escape: appended whole (scalar by scalar cost the webhook ~5 % of the box).
+        if !s.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

@@ -12,6 +12,22 @@ public enum Timestamp {
         var secOfDay = seconds % 86400
         if secOfDay < 0 { secOfDay += 86400; days -= 1 }
         let (y, m, d) = civil(fromDays: days)
+        if (0...9999).contains(y) {
+            // Written digit by digit into one buffer (the padded pieces cost 14 strings per timestamp).
+            return String(unsafeUninitializedCapacity: 24) { buf in
+                func put(_ value: Int64, _ width: Int, at start: Int) {
+                    var v = value
+                    for i in stride(from: start + width - 1, through: start, by: -1) {
+                        buf[i] = UInt8(truncatingIfNeeded: 48 + v % 10)
+                        v /= 10
+                    }
+                }
+                put(y, 4, at: 0); buf[4] = 45; put(m, 2, at: 5); buf[7] = 45; put(d, 2, at: 8); buf[10] = 84
+                put(secOfDay / 3600, 2, at: 11); buf[13] = 58; put(secOfDay % 3600 / 60, 2, at: 14); buf[16] = 58
+                put(secOfDay % 60, 2, at: 17); buf[19] = 46; put(ms, 3, at: 20); buf[23] = 90
+                return 24
+            }
+        }
         return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(secOfDay / 3600, 2) + ":"
             + pad(secOfDay % 3600 / 60, 2) + ":" + pad(secOfDay % 60, 2) + "." + pad(ms, 3) + "Z"
     }

@@ -7,6 +7,7 @@ import Foundation
 public struct FieldReader {
     public private(set) var problems: [FieldProblem] = []
     private let object: [String: JSONValue]
+    private static let posix = Locale(identifier: "en_US_POSIX")
 
     /// 400 when the body is not a JSON object; 422 when it has fields outside `allowed`.
     public init(_ request: Request, allowed: Set<String>) throws(APIError) {
@@ -56,8 +57,8 @@ public struct FieldReader {
         let parsed: Decimal?
         switch v {
         case .int(let i): parsed = Decimal(i)
-        case .double(let d) where d.isFinite: parsed = Decimal(string: "\(d)", locale: Locale(identifier: "en_US_POSIX"))
-        case .string(let s): parsed = Decimal(string: s, locale: Locale(identifier: "en_US_POSIX"))
+        case .double(let d) where d.isFinite: parsed = Decimal(string: "\(d)", locale: FieldReader.posix)
+        case .string(let s): parsed = Decimal(string: s, locale: FieldReader.posix)
         default: parsed = nil
         }
         guard let d = parsed, !d.isNaN else { return fail(key, "must be a number") }

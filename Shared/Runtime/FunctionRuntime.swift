@@ -4,7 +4,8 @@ import Foundation
 
 /// Runs an HTTP function: serves FastCGI on the socket named by `FCGI_SOCKET`, or on the listening socket
 /// inherited on fd 0 (spawn-fcgi, a systemd socket unit), or — when neither — answers one request CGI-style
-/// from the environment and stdin. One request at a time per process; scale with processes.
+/// from the environment and stdin. One request at a time per process; scale with processes — or, for a router with
+/// a group handler, the requests waiting at once, taken together (`FunctionRuntime+Grouped.swift`).
 ///
 /// A thrown error never ends the process: it becomes an error-contract response and a log line.
 /// SIGTERM ends the accept loop after the request in progress; the exit status is then 0.
@@ -68,6 +69,7 @@ public struct FunctionRuntime {
         } else if FCGX_IsCGI() != 0 {
             return serveOnceCGI()
         }
+        if let group = router.group { return serveGrouped(listenFD: listenFD, limit: group.limit, handler: group.handler) }
         return serveFastCGI(listenFD: listenFD)
     }
 
@@ -98,19 +100,24 @@ public struct FunctionRuntime {
             let (response, requestID) = process(params: params) { count in
                 FunctionRuntime.read(count, from: stream)
             }
-            let out = req.pointee.out
-            FunctionRuntime.write(Array(response.wireHead(requestID: requestID).utf8), to: out)
-            if let writer = response.bodyWriter {
-                if !streamBody(writer, requestID: requestID, chunk: { FunctionRuntime.write($0, to: out) }) {
-                    // Cut the connection before FCGX_Finish_r can send the end-of-request record: nginx then
-                    // ends the client's response unfinished rather than as a complete (but short) body.
-                    _ = shutdown(req.pointee.ipcFd, Int32(SHUT_RDWR))
-                }
-            } else if !response.body.isEmpty {
-                FunctionRuntime.write(response.body, to: out)
-            }
+            write(response, requestID: requestID, on: req)
             FCGX_Finish_r(req)
             runAfterResponse(response, requestID: requestID)
+        }
+    }
+
+    /// Writes a response on its FastCGI request (the caller finishes the request).
+    func write(_ response: Response, requestID: String, on req: UnsafeMutablePointer<FCGX_Request>) {
+        let out = req.pointee.out
+        FunctionRuntime.write(Array(response.wireHead(requestID: requestID).utf8), to: out)
+        if let writer = response.bodyWriter {
+            if !streamBody(writer, requestID: requestID, chunk: { FunctionRuntime.write($0, to: out) }) {
+                // Cut the connection before FCGX_Finish_r can send the end-of-request record: nginx then
+                // ends the client's response unfinished rather than as a complete (but short) body.
+                _ = shutdown(req.pointee.ipcFd, Int32(SHUT_RDWR))
+            }
+        } else if !response.body.isEmpty {
+            FunctionRuntime.write(response.body, to: out)
         }
     }
 
@@ -153,7 +160,7 @@ public struct FunctionRuntime {
         }
     }
 
-    private func runAfterResponse(_ response: Response, requestID: String) {
+    func runAfterResponse(_ response: Response, requestID: String) {
         guard let work = response.afterResponse else { return }
         do {
             try work()
@@ -164,37 +171,66 @@ public struct FunctionRuntime {
 
     /// Turns CGI parameters and a body reader into a response. Never throws: every failure is a response.
     public func process(params: [String: String], readBody: (Int) -> [UInt8]?) -> (Response, String) {
+        let received = receive(params: params, readBody: readBody)
+        let outcome: Result<Response, any Error>
+        switch received.request {
+        case .success(let request): outcome = Result { try router.handle(request) }
+        case .failure(let error): outcome = .failure(error)
+        }
+        return (respond(to: received, with: outcome), received.requestID)
+    }
+
+    /// A request as read from its connection (or why it could not be read), with what its log line needs.
+    struct Received {
+        let requestID: String
+        let method: String
+        let path: String
+        let started: UInt64
+        let request: Result<Request, APIError>
+    }
+
+    func receive(params: [String: String], readBody: (Int) -> [UInt8]?) -> Received {
         let started = DispatchTime.now().uptimeNanoseconds
         let requestID = RequestID.make(from: params["HTTP_X_REQUEST_ID"])
         let method = params["REQUEST_METHOD"] ?? "GET"
         let path = FunctionRuntime.path(from: params)
-        let log = logger.with(["request_id": .string(requestID)])
-        var response: Response
-        do {
+        let request = Result { () throws(APIError) -> Request in
             let body = try readRequestBody(params: params, readBody: readBody)
-            let request = Request(
+            return Request(
                 method: method, path: path, rawQuery: params["QUERY_STRING"] ?? "",
                 headers: FunctionRuntime.headers(from: params), body: body,
                 remoteAddress: params["REMOTE_ADDR"], requestID: requestID)
-            response = try router.handle(request)
-        } catch let error as APIError {
+        }
+        return Received(requestID: requestID, method: method, path: path, started: started, request: request)
+    }
+
+    /// The response for a handler's outcome: errors become the error contract (5xx logged); one log line per request.
+    func respond(to received: Received, with outcome: Result<Response, any Error>) -> Response {
+        var log: Logger { logger.with(["request_id": .string(received.requestID)]) }
+        let requestID = received.requestID
+        var response: Response
+        switch outcome {
+        case .success(let handled):
+            response = handled
+        case .failure(let error as APIError):
             response = .error(error, requestID: requestID)
-        } catch let error as any APIErrorConvertible {
+        case .failure(let error as any APIErrorConvertible):
             let apiError = error.apiError
             if apiError.status >= 500 {
                 log.error("request failed", ["error": .string(String(describing: error)), "code": .string(apiError.code.rawValue)])
             }
             response = .error(apiError, requestID: requestID)
-        } catch {
+        case .failure(let error):
             log.error("unhandled error", ["error": .string(String(describing: error)), "type": .string(String(describing: type(of: error)))])
             response = .error(.internalError(), requestID: requestID)
         }
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+        guard logger.level <= .info else { return response }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - received.started) / 1e6
         log.info("request", [
-            "method": .string(method), "path": .string(path), "status": .int(response.status),
+            "method": .string(received.method), "path": .string(received.path), "status": .int(response.status),
             "duration_ms": .double((elapsed * 1000).rounded() / 1000),
         ])
-        return (response, requestID)
+        return response
     }
 
     private func readRequestBody(params: [String: String], readBody: (Int) -> [UInt8]?) throws(APIError) -> [UInt8] {

@@ -26,6 +26,21 @@ public struct Router {
     private var routes: [Route] = []
     private var fallback: Handler?
 
+    /// Serves several requests at once: an outcome for each request it served (in order), nil for each it left to
+    /// the routes, which then serve it alone. Never given a single request.
+    public typealias GroupHandler = ([Request]) -> [Result<Response, any Error>?]
+
+    /// The process takes every request waiting on its socket (up to `limit`) together and shows them to `handler`
+    /// first (`group(upTo:_:)`); nil: one request at a time.
+    public private(set) var group: (limit: Int, handler: GroupHandler)?
+
+    /// Lets `handler` serve the requests that wait at the same moment together (e.g. with one database statement
+    /// for all of them). Responses are sent once the whole group is served, then each one's after-response work runs.
+    public mutating func group(upTo limit: Int, _ handler: @escaping GroupHandler) {
+        precondition(limit >= 2, "a group is at least two requests")
+        group = (limit, handler)
+    }
+
     public init() {}
 
     /// A router that sends every request to one handler (for servers with their own dispatch, like the simulator).

@@ -7,8 +7,8 @@ import pytest
 import requests
 
 from conftest import BASE, sql
-from trading import (SIM, clear_faults, make_trader, post_signal, signal, sim, sim_orders, sweep, sweep_until_settled, wait_for,
-                     wait_settled)
+from trading import (SIM, clear_faults, make_trader, post_signal, signal, sim, sim_orders, sweep, sweep_command, sweep_until_settled, wait_for,
+                     wait_settled, writes_in_order)
 
 # A trader's one execution once the engine tried it and found the exchange down (EC-01): its status.
 ATTEMPTED_EC01 = "SELECT status FROM executions WHERE user_id = :'p1' AND error_message LIKE '%(EC-01)%'"
@@ -196,12 +196,6 @@ def test_ec03_a_rate_limit_on_the_address_pauses_the_whole_exchange(api, key, ma
         forget_accounts(users)
 
 
-def writes_in_order(users):
-    """The write-aheads and fills of those users' executions, in the order they were written."""
-    return sql("""SELECT string_agg(v.to_status, ',' ORDER BY v.id) FROM execution_events v JOIN executions e ON e.id = v.execution_id
-                  WHERE e.user_id = ANY(:'p1'::uuid[]) AND v.to_status IN ('submitted', 'filled')""", users)[0][0]
-
-
 def test_a_worker_places_every_order_before_it_records_how_they_ended(api, key, make_user, admin):
     """Placing comes first: a worker records outcomes (and asks MEXC, whose acknowledgment carries no fill, how
     each order ended) once it has nothing left to place, so a fan-out's last order reaches the exchange as early
@@ -349,16 +343,24 @@ def test_database_crash_mid_fan_out_loses_nothing_and_duplicates_nothing(api, ke
     into `submitted` waits for the WAL flush; claims, budgets and outcomes commit asynchronously and may be gone
     after the restart. The sweep must still end every execution filled, with exactly one order each."""
     import subprocess
-    traders = [make_trader(make_user, admin) for _ in range(3)]
-    users = slow_orders(300, traders)
-    post_signal(api, key, signal())
-    # Crash once some orders are on their way (write-ahead committed) and some outcomes already recorded.
-    progress = """SELECT count(*) FILTER (WHERE status = 'submitted') > 0 AND count(*) FILTER (WHERE status = 'filled') > 0
-                  FROM executions WHERE user_id = ANY(:'p1'::uuid[])"""
-    assert wait_for(progress, users, expect=[["t"]]) == [["t"]], \
-        sql("SELECT status, count(*) FROM executions WHERE user_id = ANY(:'p1'::uuid[]) GROUP BY 1", users)
+    traders, users = queued_behind_an_outage(api, key, make_user, admin)
+    # One worker claims all six; each order takes 2 s to be accepted. Its first four outcomes are recorded before
+    # its fifth execution (the 5 s bound of place-first), so for ~2 s there are outcomes just recorded, an order
+    # on its way and one not sent: the crash comes then.
+    for ex in ("binance", "mexc"):
+        sim(ex, "/_sim/faults", {"kind": "latency", "method": "POST", "path": "/api/v3/order", "latency_ms": 2000, "count": 100})
+    command, env = sweep_command(1, ENGINE_CLAIM_BATCH=8)
     stack = os.environ["SIGNALBRIDGE_STACK"]
-    subprocess.run([stack, "pg-crash"], check=True, capture_output=True, timeout=60)
+    worker = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        progress = """SELECT count(*) FILTER (WHERE status = 'submitted') > 0 AND count(*) FILTER (WHERE status = 'filled') > 0
+                      FROM executions WHERE user_id = ANY(:'p1'::uuid[])"""
+        assert wait_for(progress, users, expect=[["t"]], timeout=20) == [["t"]], \
+            sql("SELECT status, count(*) FROM executions WHERE user_id = ANY(:'p1'::uuid[]) GROUP BY 1", users)
+        subprocess.run([stack, "pg-crash"], check=True, capture_output=True, timeout=60)
+    finally:
+        worker.kill()  # a worker that dies with the database: its lease and its order in flight are left
+        worker.wait(30)
     subprocess.run([stack, "pg-start"], check=True, capture_output=True, timeout=120)
     # Every function's connection died with the server: new processes for the rest of the suite.
     subprocess.run([stack, "functions-restart"], check=True, capture_output=True, timeout=180)

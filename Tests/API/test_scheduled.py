@@ -391,6 +391,12 @@ def test_free_daily_cap_holds_under_concurrent_signals(api, key, make_user, admi
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(lambda _: post_signal(api, key, signal(), validate=False).status_code, range(8)))
     assert codes == [200] * 8
-    taken = sql("SELECT count(DISTINCT signal_id) FROM executions WHERE user_id = :'p1'", trader.user.id)[0][0]
+    # The caps were decided in the webhook's transactions (the skips are there with the answers); the execution
+    # rows follow each answer (after-response work, in turn within a process's group): wait for them.
     capped = sql("SELECT count(*) FROM signal_skips WHERE user_id = :'p1' AND reason = 'daily_cap'", trader.user.id)[0][0]
-    assert (taken, capped) == ("5", "3")
+    def taken():
+        return sql("SELECT count(DISTINCT signal_id) FROM executions WHERE user_id = :'p1'", trader.user.id)[0][0]
+    wait_for(lambda: taken() == "5")
+    assert (taken(), capped) == ("5", "3")
+    # Nothing of this trader's is left to expand: five is all there will be.
+    assert sql("SELECT count(*) FROM signal_fanouts WHERE :'p1'::uuid = ANY(user_ids)", trader.user.id) == [["0"]]

@@ -107,6 +107,9 @@ def test_hold_stores_the_signal_and_orders_nothing(api, key, make_user, admin):
     r = post_signal(api, key, body)
     assert r.json()["executions"] == 0 and signal_rows(body["signal_id"]) == "1"
     assert trader.executions() == []
+    # EC-06: the same signal again gets the original acknowledgment, reason included.
+    again = post_signal(api, key, body)
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == r.json(), (again.json(), r.json())
 
 
 # US-03 scenario 2
@@ -143,6 +146,8 @@ def test_kill_switch_skips_everyone(api, key, make_user, admin):
         r = post_signal(api, key, body)
         assert r.json()["executions"] == 0 and r.json()["rejection_reason"] == "Trading is halted (kill switch)"
         assert trader.executions() == []
+        again = post_signal(api, key, body)
+        assert again.headers["Idempotent-Replayed"] == "true" and again.json() == r.json(), (again.json(), r.json())
         assert sql("""SELECT DISTINCT k.reason FROM signal_skips k JOIN signals s ON s.id = k.signal_id WHERE s.signal_id = :'p1'""",
                    body["signal_id"]) == [["kill_switch"]]
     finally:

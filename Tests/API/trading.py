@@ -110,6 +110,14 @@ def wait_for(query, *args, expect, timeout=15):
 def sweep(workers=None, **extra):
     """`signalbridge engine sweep`, the scheduled job's entry point (`workers`: its --workers; `extra`: more
     environment, e.g. ENGINE_CLAIM_BATCH)."""
+    command, env = sweep_command(workers, **extra)
+    out = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def sweep_command(workers=None, **extra):
+    """The sweep's command line and environment (for `sweep`, or a test that runs it in the background)."""
     env = {k: os.environ[k] for k in ["PATH", "SIGNALBRIDGE_MASTER_KEYS_FILE", "TRADING_ENABLED"] if k in os.environ}
     env.update({"DATABASE_URL_FILE": os.environ["APP_DATABASE_URL_FILE"], "PATH": "/usr/bin:/bin",
                 "EXCHANGE_TIMEOUT_SECONDS": os.environ.get("EXCHANGE_TIMEOUT_SECONDS", "10"),
@@ -118,10 +126,7 @@ def sweep(workers=None, **extra):
                 "LOG_LEVEL": "warning"})
     env.update({k: str(v) for k, v in extra.items()})
     flags = ["--workers", str(workers)] if workers else []
-    out = subprocess.run([os.environ["SIGNALBRIDGE_BIN_DIR"] + "/signalbridge", "engine", "sweep", *flags], capture_output=True, text=True,
-                         env=env, timeout=120)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
+    return [os.environ["SIGNALBRIDGE_BIN_DIR"] + "/signalbridge", "engine", "sweep", *flags], env
 
 
 def sweep_until_settled(trader, count, timeout=20):
@@ -164,3 +169,9 @@ def telegram_reset():
 def telegram_fault(**body):
     r = requests.post(TELEGRAM + "/_fake/faults", json=body, timeout=10)
     assert r.status_code == 200, r.text
+
+
+def writes_in_order(users):
+    """The write-aheads and fills of those users' executions (`users`: an array literal), in the order written."""
+    return sql("""SELECT string_agg(v.to_status, ',' ORDER BY v.id) FROM execution_events v JOIN executions e ON e.id = v.execution_id
+                  WHERE e.user_id = ANY(:'p1'::uuid[]) AND v.to_status IN ('submitted', 'filled')""", users)[0][0]

@@ -28,7 +28,7 @@
 #
 # Environment: CONFIG (release|debug, default release), HTTP_PORT (8080), PG_PORT (15432),
 # SIM_BINANCE_PORT (9101), SIM_MEXC_PORT (9102), TELEGRAM_PORT (9103, the fake Telegram),
-# FUNCTION_PROCESSES (2), SIGNALBRIDGE_STATE_DIR (.local), LOCAL_CRON (on; off: no cron runner, the tests run
+# FUNCTION_PROCESSES (2; <NAME>_PROCESSES for one function, e.g. WEBHOOK_PROCESSES), SIGNALBRIDGE_STATE_DIR (.local), LOCAL_CRON (on; off: no cron runner, the tests run
 # the jobs with `job`), TELEGRAM_API_BASE (unset: the fake Telegram; set: that server is used and no fake is
 # started, with TELEGRAM_BOT_TOKEN_FILE if given), TELEGRAM_OPERATOR_CHAT_ID (100001), DEPLOY_STOP_SECONDS (130:
 # how long a replaced process may take to finish its request before it is killed; nginx's longest
@@ -70,7 +70,7 @@ else
 fi
 TG_CHAT_ID=${TELEGRAM_OPERATOR_CHAT_ID:-100001}
 # Passed to the functions and the jobs only when set in the caller's environment (their defaults are the code's).
-PASS_THROUGH_VARS=(RETRY_BACKOFF_SECONDS RECONCILE_MISSING_GRACE_SECONDS RECONCILE_LOOKBACK_HOURS TELEGRAM_TIMEOUT_SECONDS ENGINE_WORKERS ENGINE_CLAIM_BATCH ENGINE_BINANCE_WEIGHT_CEILING)
+PASS_THROUGH_VARS=(RETRY_BACKOFF_SECONDS RECONCILE_MISSING_GRACE_SECONDS RECONCILE_LOOKBACK_HOURS TELEGRAM_TIMEOUT_SECONDS ENGINE_WORKERS ENGINE_CLAIM_BATCH ENGINE_BINANCE_WEIGHT_CEILING WEBHOOK_GROUP_LIMIT)
 
 say() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
@@ -528,10 +528,17 @@ stop_pidfile() {
   rm -f "$f"
 }
 
+# How many processes a function runs: <NAME>_PROCESSES (e.g. WEBHOOK_PROCESSES) when set, else FUNCTION_PROCESSES.
+processes_of() {
+  local var
+  var="$(tr '[:lower:]' '[:upper:]' <<<"$1")_PROCESSES"
+  echo "${!var:-$FUNCTION_PROCESSES}"
+}
+
 functions_start() {
   local name
   for name in $(function_names); do
-    start_function "$name" "$INSTALL/$name" "$FUNCTION_PROCESSES"
+    start_function "$name" "$INSTALL/$name" "$(processes_of "$name")"
   done
   # The test-only probe function (Tests/Probe), routed under /_probe/ by the local nginx only.
   start_function Probe "$INSTALL/Probe" 2

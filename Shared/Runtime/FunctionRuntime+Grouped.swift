@@ -1,0 +1,149 @@
+import CFastCGI
+import Core
+import Foundation
+
+/// Grouped serving (a router with `group(upTo:_:)`): the process accepts every connection waiting on the shared
+/// socket (up to the limit) without blocking, reads each request, shows them all to the group handler, routes
+/// the ones it left, sends every response, then runs their after-response work.
+///
+/// Under load a process finds several requests waiting whenever it comes back from the database, so work that
+/// costs per statement (a round trip, a commit) is shared; at rest every group is a single request and goes
+/// through the routes exactly as in the one-at-a-time loop. The listening socket is non-blocking and watched
+/// with EPOLLEXCLUSIVE, so a connection wakes one process. SIGTERM/SIGUSR1 are blocked and read from a
+/// signalfd between groups: the group in hand (and its after-response work) completes, so do the connections
+/// still waiting on the socket, then the process exits 0.
+extension FunctionRuntime {
+    func serveGrouped(listenFD: Int32, limit: Int, handler: Router.GroupHandler) -> Int32 {
+        let signals = sbfcgi_shutdown_signal_fd()
+        guard signals >= 0 else {
+            logger.error("cannot watch the shutdown signals", ["errno": .int(Int(errno))])
+            return 1
+        }
+        let watch = sbfcgi_watch(listenFD, signals)
+        guard watch >= 0 else {
+            logger.error("cannot watch the listening socket", ["errno": .int(Int(errno))])
+            return 1
+        }
+        // Heap-allocated: libfcgi keeps pointers into each request between calls.
+        let slots = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: limit)
+        slots.initialize(repeating: FCGX_Request(), count: limit)
+        defer { slots.deallocate() }
+        for i in 0..<limit where FCGX_InitRequest(slots + i, listenFD, 0) != 0 {
+            logger.error("FCGX_InitRequest failed")
+            return 1
+        }
+        logger.info("serving FastCGI, taking waiting requests together", ["listen_fd": .int(Int(listenFD)), "group_limit": .int(limit)])
+        while true {
+            switch sbfcgi_wait(watch) {
+            case 2:
+                // What already waits on the socket is still served (nothing can be left to a reset), then exit.
+                while case let taken = takeWaiting(into: slots, limit: limit, listenFD: listenFD), !taken.isEmpty {
+                    serve(taken, handler: handler)
+                }
+                logger.info("shutting down")
+                return 0
+            case 1:
+                let taken = takeWaiting(into: slots, limit: limit, listenFD: listenFD)
+                if !taken.isEmpty { serve(taken, handler: handler) }
+            case 0:
+                continue
+            default:
+                logger.error("waiting for connections failed", ["errno": .int(Int(errno))])
+                return 1
+            }
+        }
+    }
+
+    /// Accepts the waiting connections (none waiting any more, or `limit` reached) and reads their requests:
+    /// the slots that hold one. A connection that does not carry a request is dropped by libfcgi.
+    private func takeWaiting(into slots: UnsafeMutablePointer<FCGX_Request>, limit: Int, listenFD: Int32) -> [UnsafeMutablePointer<FCGX_Request>] {
+        var taken: [UnsafeMutablePointer<FCGX_Request>] = []
+        while taken.count < limit {
+            let fd = sbfcgi_accept(listenFD)
+            if fd < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                if errno != EAGAIN && errno != EWOULDBLOCK {
+                    logger.warning("accept failed", ["errno": .int(Int(errno))])
+                }
+                break
+            }
+            let slot = slots + taken.count
+            sbfcgi_adopt(slot, fd)
+            if FCGX_Accept_r(slot) == 0 { taken.append(slot) }
+        }
+        return taken
+    }
+
+    private func serve(_ slots: [UnsafeMutablePointer<FCGX_Request>], handler: Router.GroupHandler) {
+        let received = slots.map { slot in
+            let stream = slot.pointee.in
+            return receive(params: FunctionRuntime.parameters(of: slot.pointee.envp)) { count in FunctionRuntime.read(count, from: stream) }
+        }
+        var outcomes = [Result<Response, any Error>?](repeating: nil, count: slots.count)
+        let readable = received.indices.compactMap { i -> (Int, Request)? in
+            guard case .success(let request) = received[i].request else { return nil }
+            return (i, request)
+        }
+        if readable.count >= 2 {
+            let served = handler(readable.map(\.1))
+            precondition(served.count == readable.count, "a group handler answers every request it is given")
+            for ((i, _), outcome) in zip(readable, served) { outcomes[i] = outcome }
+        }
+        var responses: [Response] = []
+        var open: [Int32] = []
+        responses.reserveCapacity(slots.count)
+        for (i, slot) in slots.enumerated() {
+            let outcome: Result<Response, any Error>
+            if let served = outcomes[i] {
+                outcome = served
+            } else {
+                switch received[i].request {
+                case .success(let request): outcome = Result { try router.handle(request) }
+                case .failure(let error): outcome = .failure(error)
+                }
+            }
+            let response = respond(to: received[i], with: outcome)
+            write(response, requestID: received[i].requestID, on: slot)
+            let fd = sbfcgi_finish_open(slot)
+            if fd >= 0 { open.append(fd) }
+            responses.append(response)
+        }
+        // Every response is out; now the connections (closed together so no response waits for another's close).
+        for fd in open { sbfcgi_close(fd) }
+        runAfterResponses(responses, requestIDs: received.map(\.requestID))
+    }
+
+    /// The group's after-response work side by side, each on a thread of its own (at most
+    /// `FunctionRuntime.afterResponseWidth` at once), as it would run in as many processes: a group of signals
+    /// that each place orders must not place them one signal after another. The next group waits for all of it.
+    /// Work that shares something of the process (the webhook's database connection) serializes that part itself.
+    private func runAfterResponses(_ responses: [Response], requestIDs: [String]) {
+        let pending = zip(responses, requestIDs).filter { $0.0.afterResponse != nil }
+        guard pending.count > 1 else {
+            for (response, requestID) in pending { runAfterResponse(response, requestID: requestID) }
+            return
+        }
+        let width = DispatchSemaphore(value: FunctionRuntime.afterResponseWidth), done = DispatchGroup()
+        for (response, requestID) in pending {
+            width.wait()
+            done.enter()
+            let task = UncheckedTask { [self] in runAfterResponse(response, requestID: requestID) }
+            let thread = Thread {
+                task.run()
+                width.signal()
+                done.leave()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        done.wait()
+    }
+
+    /// How many of a group's after-response tasks run at once (each may start `ENGINE_WORKERS` connections).
+    static let afterResponseWidth = 4
+}
+
+/// Work handed to another thread whose captures are used there alone (the group waits for it to end).
+private struct UncheckedTask: @unchecked Sendable {
+    let run: () -> Void
+}
