@@ -56,14 +56,21 @@ static inline int sbfcgi_wait(int ep) {
     return result;
 }
 
+/* Whether the listening socket is TCP (its connections then get TCP_NODELAY). */
+static inline int sbfcgi_is_tcp(int listen_fd) {
+    struct sockaddr_storage address;
+    socklen_t length = sizeof address;
+    return getsockname(listen_fd, (struct sockaddr *)&address, &length) == 0 &&
+           (address.ss_family == AF_INET || address.ss_family == AF_INET6);
+}
+
 /* A waiting connection, without blocking: its descriptor, or -1 (errno EAGAIN: none waiting). TCP connections get
- * TCP_NODELAY, as libfcgi's own accept gives them. */
-static inline int sbfcgi_accept(int listen_fd) {
+ * TCP_NODELAY, as libfcgi's own accept gives them (and, like libfcgi's, no close-on-exec: nothing here execs). */
+static inline int sbfcgi_accept(int listen_fd, int tcp) {
     int fd = accept(listen_fd, NULL, NULL);
-    if (fd >= 0) {
+    if (fd >= 0 && tcp) {
         int one = 1;
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
     return fd;
 }

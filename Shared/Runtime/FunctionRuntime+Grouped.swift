@@ -4,14 +4,15 @@ import Foundation
 
 /// Grouped serving (a router with `group(upTo:_:)`): the process accepts every connection waiting on the shared
 /// socket (up to the limit) without blocking, reads each request, shows them all to the group handler, routes
-/// the ones it left, sends every response, then runs their after-response work.
+/// the ones it left, sends every response, and starts their after-response work on threads of its own
+/// (`BackgroundWork`) while it goes on serving.
 ///
 /// Under load a process finds several requests waiting whenever it comes back from the database, so work that
 /// costs per statement (a round trip, a commit) is shared; at rest every group is a single request and goes
 /// through the routes exactly as in the one-at-a-time loop. The listening socket is non-blocking and watched
 /// with EPOLLEXCLUSIVE, so a connection wakes one process. SIGTERM/SIGUSR1 are blocked and read from a
-/// signalfd between groups: the group in hand (and its after-response work) completes, so do the connections
-/// still waiting on the socket, then the process exits 0.
+/// signalfd between groups: the group in hand completes, so do the connections still waiting on the socket and
+/// every after-response task, then the process exits 0.
 extension FunctionRuntime {
     func serveGrouped(listenFD: Int32, limit: Int, handler: Router.GroupHandler) -> Int32 {
         let signals = sbfcgi_shutdown_signal_fd()
@@ -32,23 +33,27 @@ extension FunctionRuntime {
             logger.error("FCGX_InitRequest failed")
             return 1
         }
+        let background = BackgroundWork(width: FunctionRuntime.afterResponseWidth)
+        let tcp = sbfcgi_is_tcp(listenFD)
         logger.info("serving FastCGI, taking waiting requests together", ["listen_fd": .int(Int(listenFD)), "group_limit": .int(limit)])
         while true {
             switch sbfcgi_wait(watch) {
             case 2:
                 // What already waits on the socket is still served (nothing can be left to a reset), then exit.
-                while case let taken = takeWaiting(into: slots, limit: limit, listenFD: listenFD), !taken.isEmpty {
-                    serve(taken, handler: handler)
+                while case let taken = takeWaiting(into: slots, limit: limit, listenFD: listenFD, tcp: tcp), !taken.isEmpty {
+                    serve(taken, handler: handler, background: background)
                 }
+                background.finish()
                 logger.info("shutting down")
                 return 0
             case 1:
-                let taken = takeWaiting(into: slots, limit: limit, listenFD: listenFD)
-                if !taken.isEmpty { serve(taken, handler: handler) }
+                let taken = takeWaiting(into: slots, limit: limit, listenFD: listenFD, tcp: tcp)
+                if !taken.isEmpty { serve(taken, handler: handler, background: background) }
             case 0:
                 continue
             default:
                 logger.error("waiting for connections failed", ["errno": .int(Int(errno))])
+                background.finish()
                 return 1
             }
         }
@@ -56,10 +61,10 @@ extension FunctionRuntime {
 
     /// Accepts the waiting connections (none waiting any more, or `limit` reached) and reads their requests:
     /// the slots that hold one. A connection that does not carry a request is dropped by libfcgi.
-    private func takeWaiting(into slots: UnsafeMutablePointer<FCGX_Request>, limit: Int, listenFD: Int32) -> [UnsafeMutablePointer<FCGX_Request>] {
+    private func takeWaiting(into slots: UnsafeMutablePointer<FCGX_Request>, limit: Int, listenFD: Int32, tcp: Int32) -> [UnsafeMutablePointer<FCGX_Request>] {
         var taken: [UnsafeMutablePointer<FCGX_Request>] = []
         while taken.count < limit {
-            let fd = sbfcgi_accept(listenFD)
+            let fd = sbfcgi_accept(listenFD, tcp)
             if fd < 0 {
                 if errno == EINTR || errno == ECONNABORTED { continue }
                 if errno != EAGAIN && errno != EWOULDBLOCK {
@@ -74,7 +79,7 @@ extension FunctionRuntime {
         return taken
     }
 
-    private func serve(_ slots: [UnsafeMutablePointer<FCGX_Request>], handler: Router.GroupHandler) {
+    private func serve(_ slots: [UnsafeMutablePointer<FCGX_Request>], handler: Router.GroupHandler, background: BackgroundWork) {
         let received = slots.map { slot in
             let stream = slot.pointee.in
             return receive(params: FunctionRuntime.parameters(of: slot.pointee.envp)) { count in FunctionRuntime.read(count, from: stream) }
@@ -110,40 +115,44 @@ extension FunctionRuntime {
         }
         // Every response is out; now the connections (closed together so no response waits for another's close).
         for fd in open { sbfcgi_close(fd) }
-        runAfterResponses(responses, requestIDs: received.map(\.requestID))
+        for (response, item) in zip(responses, received) where response.afterResponse != nil {
+            background.start { [self] in runAfterResponse(response, requestID: item.requestID) }
+        }
     }
 
-    /// The group's after-response work side by side, each on a thread of its own (at most
-    /// `FunctionRuntime.afterResponseWidth` at once), as it would run in as many processes: a group of signals
-    /// that each place orders must not place them one signal after another. The next group waits for all of it.
-    /// Work that shares something of the process (the webhook's database connection) serializes that part itself.
-    private func runAfterResponses(_ responses: [Response], requestIDs: [String]) {
-        let pending = zip(responses, requestIDs).filter { $0.0.afterResponse != nil }
-        guard pending.count > 1 else {
-            for (response, requestID) in pending { runAfterResponse(response, requestID: requestID) }
-            return
-        }
-        let width = DispatchSemaphore(value: FunctionRuntime.afterResponseWidth), done = DispatchGroup()
-        for (response, requestID) in pending {
-            width.wait()
-            done.enter()
-            let task = UncheckedTask { [self] in runAfterResponse(response, requestID: requestID) }
-            let thread = Thread {
-                task.run()
-                width.signal()
-                done.leave()
-            }
-            thread.stackSize = 1 << 20
-            thread.start()
-        }
-        done.wait()
-    }
-
-    /// How many of a group's after-response tasks run at once (each may start `ENGINE_WORKERS` connections).
+    /// How many after-response tasks run at once (each may start `ENGINE_WORKERS` connections); the accept loop
+    /// waits for a free slot before it starts another, so a burst cannot start more.
     static let afterResponseWidth = 4
 }
 
-/// Work handed to another thread whose captures are used there alone (the group waits for it to end).
+/// After-response work off the accept loop: each task on a thread of its own, at most `width` at once, all of
+/// them finished before the process exits. The loop serves the next group meanwhile, so a signal that places
+/// orders for seconds does not hold up the signals behind it, and a group's signals place theirs side by side.
+final class BackgroundWork: @unchecked Sendable {
+    private let slots: DispatchSemaphore
+    private let running = DispatchGroup()
+
+    init(width: Int) { slots = DispatchSemaphore(value: width) }
+
+    func start(_ task: @escaping () -> Void) {
+        slots.wait()
+        running.enter()
+        let work = UncheckedTask(run: task)
+        let thread = Thread { [self] in
+            work.run()
+            slots.signal()
+            running.leave()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    /// Waits until every task started has ended.
+    func finish() { running.wait() }
+}
+
+/// Work handed to another thread, whose captures are used there alone (a response's after-response closure:
+/// the loop keeps nothing of it).
 private struct UncheckedTask: @unchecked Sendable {
     let run: () -> Void
 }

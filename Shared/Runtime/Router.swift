@@ -35,7 +35,8 @@ public struct Router {
     public private(set) var group: (limit: Int, handler: GroupHandler)?
 
     /// Lets `handler` serve the requests that wait at the same moment together (e.g. with one database statement
-    /// for all of them). Responses are sent once the whole group is served, then each one's after-response work runs.
+    /// for all of them). Responses are sent once the whole group is served; each one's after-response work then
+    /// starts on a thread of its own while the process goes on serving.
     public mutating func group(upTo limit: Int, _ handler: @escaping GroupHandler) {
         precondition(limit >= 2, "a group is at least two requests")
         group = (limit, handler)

@@ -231,7 +231,8 @@ def test_signals_answered_together_place_their_orders_side_by_side(key, admin, m
     signal's after-response work on a thread of its own), not one signal after the other."""
     traders = [make_trader(make_user, admin, exchanges=("binance",)) for _ in range(2)]
     users = "{" + ",".join(t.user.id for t in traders) + "}"
-    sim("binance", "/_sim/faults", {"kind": "latency", "method": "POST", "path": "/api/v3/order", "latency_ms": 1500, "count": 100})
+    # The simulator answers one request at a time: four orders of 0.5 s stay inside the tests' 3 s exchange timeout.
+    sim("binance", "/_sim/faults", {"kind": "latency", "method": "POST", "path": "/api/v3/order", "latency_ms": 500, "count": 100})
     try:
         blocked = Blocked(key)
         try:
@@ -241,10 +242,10 @@ def test_signals_answered_together_place_their_orders_side_by_side(key, admin, m
             blocked.release_all()
         assert [b.result().json()["executions"] for b in buys] == [2, 2]
         for t in traders:
-            assert len(wait_settled(t, 2)) == 2
+            assert [r[1] for r in wait_settled(t, 2)] == ["filled", "filled"]
     finally:
         clear_faults()
-    # Side by side, each signal's first order leaves before the other's last fill is recorded (1.5 s per order);
+    # Side by side, each signal's first order leaves before the other's last fill is recorded;
     # one signal after the other, the second would start only after the first had ended.
     spans = sql("""SELECT min(v.id) FILTER (WHERE v.to_status = 'submitted'), max(v.id) FILTER (WHERE v.to_status = 'filled')
                    FROM execution_events v JOIN executions e ON e.id = v.execution_id
@@ -253,6 +254,35 @@ def test_signals_answered_together_place_their_orders_side_by_side(key, admin, m
     assert first_a < last_b and first_b < last_a, (spans, writes_in_order(users))
     for t in traders:
         assert len(sim_orders("binance", t.keys["binance"])) == 2
+
+
+def test_a_signal_placing_orders_does_not_hold_up_the_next(key, admin, make_user):
+    """A process places a signal's orders after its answer on a thread of its own and goes on serving: with every
+    other webhook process held, the next signal is answered while the first one's orders are still in flight."""
+    trader = make_trader(make_user, admin, exchanges=("binance",))
+    sim("binance", "/_sim/faults", {"kind": "latency", "method": "POST", "path": "/api/v3/order", "latency_ms": 2000, "count": 100})
+    held = [signal()["signal_id"] for _ in range(len(webhook_pids()) - 1)]
+    holder = Holder(held)
+    blockers = []
+    try:
+        # Every process but one held by a blocker; the free one gets the BUY, then the HOLD.
+        for n, signal_id in enumerate(held, 1):
+            blockers.append(Sent(signal(action=1, signal_id=signal_id), key))
+            until(lambda: waiting_on_transactions() == n, f"webhook process {n} held")
+        buy = Sent(signal(action=2), key)
+        assert buy.result().status_code == 200 and buy.result().json()["executions"] == 1
+        in_flight = "SELECT count(*) FROM executions WHERE user_id = :'p1' AND status = 'submitted'"
+        until(lambda: sql(in_flight, trader.user.id) == [["1"]], "the BUY's order to leave")
+        hold = Sent(signal(action=1), key)
+        assert hold.result().status_code == 200
+        # Answered while the order is still on its way (2 s): the process did not wait for it.
+        assert sql(in_flight, trader.user.id) == [["1"]]
+    finally:
+        holder.release()
+        clear_faults()
+    for b in blockers:
+        assert b.result().status_code == 200, b.response.text
+    assert [r[1] for r in wait_settled(trader, 1)] == ["filled"]
 
 
 def test_a_group_whose_statement_fails_is_received_one_by_one(key):

@@ -7,6 +7,9 @@ import Testing
         #expect(Timestamp.iso8601(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
         #expect(Timestamp.iso8601(Date(timeIntervalSince1970: 1_795_255_530.123)) == "2026-11-21T10:05:30.123Z")
         #expect(Timestamp.iso8601(Date(timeIntervalSince1970: -1.5)) == "1969-12-31T23:59:58.500Z")
+        #expect(Timestamp.iso8601(Date(timeIntervalSince1970: 253_402_300_799.999)) == "9999-12-31T23:59:59.999Z")
+        // Past the four-digit years of the fast path: the general one.
+        #expect(Timestamp.iso8601(Date(timeIntervalSince1970: 253_402_300_800)) == "10000-01-01T00:00:00.000Z")
     }
 
     @Test(arguments: [
@@ -54,6 +57,20 @@ import Testing
         #expect(sink.lines.count == 2)
     }
 
+    @Test func fieldsOfAFilteredLineAreNeverBuilt() {
+        let logger = Logger(label: "t", level: .warning, sink: LogSink.capturing())
+        var built = 0
+        func fields() -> [String: JSONValue] {
+            built += 1
+            return ["n": 1]
+        }
+        logger.info("no", fields())
+        logger.debug("no", fields())
+        #expect(built == 0)
+        logger.warning("yes", fields())
+        #expect(built == 1)
+    }
+
     @Test func levelFromConfig() {
         #expect(Logger.fromConfig(Config(environment: ["LOG_LEVEL": "DEBUG"]), label: "x").level == .debug)
         #expect(Logger.fromConfig(Config(environment: ["LOG_LEVEL": "nonsense"]), label: "x").level == .info)
@@ -61,5 +78,11 @@ import Testing
 
     @Test func controlCharactersAreEscaped() {
         #expect(JSONValue.string("a\u{01}b").jsonText == "\"a\\u0001b\"")
+    }
+
+    @Test func stringsAreQuotedWholeOrEscaped() {
+        #expect(JSONValue.string("plain ü €").jsonText == "\"plain ü €\"")
+        #expect(JSONValue.string("q\"b\\n\nt\t").jsonText == "\"q\\\"b\\\\n\\nt\\t\"")
+        #expect(JSONValue.string("").jsonText == "\"\"")
     }
 }
