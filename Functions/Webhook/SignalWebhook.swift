@@ -28,8 +28,8 @@ struct SignalWebhook {
     let maxSkew: TimeInterval
     let tradingEnabled: Bool
     let vault: Vault
-    /// For the after-response work's own connection.
-    let databaseURL: Secret
+    /// The connection fan-out decisions are expanded on, after the response (one expansion at a time).
+    let expansion: ExpansionConnection
     /// Signed requests must be this fresh (and not from further ahead).
     static let signatureWindow: TimeInterval = 300
 
@@ -59,7 +59,7 @@ struct SignalWebhook {
 
     init(config: Config, db: Connection, engine: ExecutionEngine, logger: Logger) throws {
         self.db = db
-        databaseURL = try config.requireSecret("DATABASE_URL")
+        expansion = ExpansionConnection(db: try Connection(config: config, applicationName: "signalbridge-webhook", logger: logger))
         self.engine = engine
         self.logger = logger
         maxAge = TimeInterval(try config.int("SIGNAL_MAX_AGE_SECONDS", default: 300, range: 5...86400))
@@ -114,15 +114,16 @@ struct SignalWebhook {
         var response = acknowledge(signal, receivedAt: receivedAt, executions: executions, skipped: skipped, halted: halted,
                                    requestID: req.requestID)
         if executions > 0 {
-            let engine = self.engine, log = logger, url = databaseURL
+            let engine = self.engine, log = logger, expansion = self.expansion
             response.afterResponse = {
                 // The decision becomes its execution rows (while the engine's workers connect), then the workers
                 // place them. If this process dies first, the next sweep expands and places them. This runs on a
                 // thread of its own while the process serves other requests (FunctionRuntime+Grouped.swift), so
-                // the expansion has a connection of its own too.
+                // the expansion has a connection of its own, kept warm for the next fan-out.
                 let handled = engine.run(signal: id, first: {
-                    let db = Connection(url: url, applicationName: "signalbridge-webhook", logger: log)
-                    defer { db.close() }
+                    expansion.lock.lock()
+                    defer { expansion.lock.unlock() }
+                    let db = expansion.db
                     do {
                         let (decided, created) = try FanoutStore(db: db).expand(signal: id, actor: "webhook")
                         if created < decided {
@@ -225,4 +226,13 @@ struct SignalWebhook {
         text += "}"
         return Response(status: 200, headers: [("Content-Type", "application/json")], body: Array(text.utf8))
     }
+}
+
+/// The connection the after-response work expands fan-out decisions on: not the request loop's (that one serves the
+/// next requests meanwhile), shared by the signals whose orders are being placed, one at a time.
+final class ExpansionConnection: @unchecked Sendable {
+    let db: Connection
+    let lock = NSLock()
+
+    init(db: Connection) { self.db = db }
 }
