@@ -40,6 +40,36 @@ extension Integration {
             #expect(process.terminationStatus == 0)
         }
 
+        /// The webhook serves in groups with its own accept loop (FunctionRuntime+Grouped.swift): over a TCP
+        /// socket too (loopback), request after request, and SIGTERM (read from a signalfd) still ends it with 0.
+        @Test func theWebhooksGroupedLoopServesOverTCPAndStopsWithStatusZero() throws {
+            let port = Stack.freeLoopbackPort()
+            var env = baseEnvironment
+            env["FCGI_SOCKET"] = "127.0.0.1:\(port)"
+            env["SIGNALBRIDGE_MASTER_KEYS_FILE"] = Stack.env("SIGNALBRIDGE_MASTER_KEYS_FILE")
+            let child = try ChildProcess(Stack.binDir + "/Webhook", environment: env)
+            defer { if child.wait(timeout: 0) == nil { child.signal(SIGKILL) } }
+            func post() -> String? {
+                let request = ["REQUEST_METHOD": "POST", "REQUEST_URI": "/v1/webhook/signal", "CONTENT_LENGTH": "2",
+                               "CONTENT_TYPE": "application/json"]
+                guard let (status, out, _) = try? Stack.run("/usr/bin/cgi-fcgi", ["-bind", "-connect", "127.0.0.1:\(port)"],
+                                                            environment: request, input: Array("{}".utf8), timeout: 10),
+                      status == 0 else { return nil }
+                return out
+            }
+            // Listening once a request is answered (bounded); then more, each its own answer.
+            #expect(Stack.eventually(timeout: 10) { post() != nil }, "not serving: \(child.stderr)")
+            for _ in 0..<3 {
+                let out = try #require(post())
+                #expect(out.hasPrefix("Status: 401 Unauthorized\r\n"))
+                #expect(out.contains(#""code":"AUTH_1001""#))
+            }
+            #expect(child.stderr.contains("taking waiting requests together"))
+            child.signal(SIGTERM)
+            #expect(child.wait(timeout: 10) == 0)
+            #expect(child.stderr.contains(#""msg":"shutting down""#))
+        }
+
         @Test func runsOnceCGIStyleFromEnvironmentAndStdin() throws {
             var env = baseEnvironment
             env["REQUEST_METHOD"] = "POST"

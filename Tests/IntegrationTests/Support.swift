@@ -87,6 +87,20 @@ enum Stack {
         return try condition()
     }
 
+    /// A loopback TCP port nothing listens on at the moment of asking.
+    static func freeLoopbackPort() -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 ? getsockname(fd, $0, &length) : -1 }
+        }
+        return UInt16(bigEndian: address.sin_port)
+    }
+
     /// PIDs listed in a spawn-fcgi pid file of the stack.
     static func pids(of function: String) -> [Int32] {
         let text = (try? String(contentsOfFile: "\(stateDir)/run/\(function).pid", encoding: .utf8)) ?? ""
