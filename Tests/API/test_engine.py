@@ -8,7 +8,7 @@ import requests
 
 from conftest import BASE, sql
 from trading import (SIM, clear_faults, make_trader, post_signal, signal, sim, sim_orders, sweep, sweep_command, sweep_until_settled, wait_for,
-                     wait_settled, writes_in_order)
+                     wait_settled, webhook_key_for_new_traders, writes_in_order)
 
 # A trader's one execution once the engine tried it and found the exchange down (EC-01): its status.
 ATTEMPTED_EC01 = "SELECT status FROM executions WHERE user_id = :'p1' AND error_message LIKE '%(EC-01)%'"
@@ -16,13 +16,11 @@ ATTEMPTED_EC01 = "SELECT status FROM executions WHERE user_id = :'p1' AND error_
 
 @pytest.fixture
 def key(admin):
-    admin.send("PUT", "/v1/admin/kill-switch", {"engaged": False, "reason": "tests"})
-    # Each test trades only for the traders it makes: everyone else's trading is switched off. No exchange stays
-    # paused from an earlier run (e.g. the schema fuzzer's reconciliations get MEXC's 429 and pause it for ~40 s).
-    sql("UPDATE trading_configs SET is_enabled = false")
+    # No exchange stays paused from an earlier run (e.g. the schema fuzzer's reconciliations get MEXC's 429 and
+    # pause it for ~40 s).
     sql("DELETE FROM exchange_pauses")
     clear_faults()
-    yield admin.send("POST", "/v1/admin/webhook-keys", {"name": "engine tests"}).json()["key"]
+    yield webhook_key_for_new_traders(admin, "engine tests")
     clear_faults()
 
 

@@ -10,7 +10,7 @@ import pytest
 
 import seed
 from conftest import sql
-from trading import clear_faults, make_trader, post_signal, signal, wait_settled
+from trading import clear_faults, make_trader, post_signal, signal, wait_settled, webhook_key_for_new_traders
 
 CSV_COLUMNS = ["execution_id", "user_id", "created_at", "executed_at", "exchange", "symbol", "side", "status",
                "requested_quantity", "requested_price", "filled_quantity", "filled_price", "fees", "fees_currency",
@@ -21,11 +21,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 @pytest.fixture
 def key(admin):
-    admin.send("PUT", "/v1/admin/kill-switch", {"engaged": False, "reason": "tests"})
-    # Only the traders this test makes trade.
-    sql("UPDATE trading_configs SET is_enabled = false")
     clear_faults()
-    yield admin.send("POST", "/v1/admin/webhook-keys", {"name": "history tests"}).json()["key"]
+    yield webhook_key_for_new_traders(admin, "history tests")
     clear_faults()
 
 

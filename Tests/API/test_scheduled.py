@@ -12,16 +12,14 @@ from binance.spot import Spot
 
 from conftest import BASE, sql
 from trading import (OPERATOR_CHAT, SIM, clear_faults, job, make_trader, post_signal, signal, sim, sim_orders,
-                     telegram_fault, telegram_messages, telegram_reset, wait_settled)
+                     telegram_fault, telegram_messages, telegram_reset, wait_settled, webhook_key_for_new_traders)
 
 
 @pytest.fixture
 def key(admin):
-    admin.send("PUT", "/v1/admin/kill-switch", {"engaged": False, "reason": "tests"})
-    sql("UPDATE trading_configs SET is_enabled = false")
     clear_faults()
     telegram_reset()
-    yield admin.send("POST", "/v1/admin/webhook-keys", {"name": "scheduled tests"}).json()["key"]
+    yield webhook_key_for_new_traders(admin, "scheduled tests")
     clear_faults()
     telegram_reset()
 

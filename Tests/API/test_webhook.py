@@ -3,19 +3,12 @@ recorded skip reasons (US-03 scenario 2), the kill switch and the daily caps (RN
 import pytest
 
 from conftest import sql
-from trading import make_trader, now_iso, post_signal, signal, wait_settled
+from trading import make_trader, now_iso, post_signal, signal, signal_rows, wait_settled, webhook_key_for_new_traders
 
 
 @pytest.fixture
 def key(admin):
-    admin.send("PUT", "/v1/admin/kill-switch", {"engaged": False, "reason": "tests"})
-    # Each test trades only for the traders it makes: everyone else's trading is switched off.
-    sql("UPDATE trading_configs SET is_enabled = false")
-    return admin.send("POST", "/v1/admin/webhook-keys", {"name": "tests"}).json()["key"]
-
-
-def signal_rows(signal_id):
-    return sql("SELECT count(*) FROM signals WHERE signal_id = :'p1'", signal_id)[0][0]
+    return webhook_key_for_new_traders(admin, "tests")
 
 
 def test_key_authentication(api, admin, key):

@@ -20,7 +20,8 @@ import pytest
 import requests
 
 from conftest import BASE, env_file, sql
-from trading import clear_faults, make_trader, post_signal, signal, sim, sim_orders, wait_settled, writes_in_order
+from trading import (clear_faults, make_trader, post_signal, signal, signal_rows, sim, sim_orders, wait_settled,
+                     webhook_key_for_new_traders, writes_in_order)
 
 def state():
     return pathlib.Path(os.environ["SIGNALBRIDGE_STATE_DIR"])
@@ -149,13 +150,7 @@ def log_size():
 
 @pytest.fixture
 def key(admin):
-    admin.send("PUT", "/v1/admin/kill-switch", {"engaged": False, "reason": "tests"})
-    sql("UPDATE trading_configs SET is_enabled = false")
-    return admin.send("POST", "/v1/admin/webhook-keys", {"name": "groups"}).json()["key"]
-
-
-def stored(signal_id):
-    return sql("SELECT count(*) FROM signals WHERE signal_id = :'p1'", signal_id)[0][0]
+    return webhook_key_for_new_traders(admin, "groups")
 
 
 def test_a_group_answers_each_request_as_it_would_alone(api, key, admin, make_user):
@@ -205,7 +200,7 @@ def test_a_group_answers_each_request_as_it_would_alone(api, key, admin, make_us
         assert r.status_code == 200 and "Idempotent-Replayed" not in r.headers, r.text
         assert r.json()["signal_id"] == sent.body["signal_id"] and r.json()["status"] == "received"
         assert r.json()["rejection_reason"] == "HOLD: nothing to execute" and r.json()["executions"] == 0
-        assert r.headers["X-Request-ID"] and stored(sent.body["signal_id"]) == "1"
+        assert r.headers["X-Request-ID"] and signal_rows(sent.body["signal_id"]) == "1"
     row = sql("SELECT model_version, features_snapshot = :'p2'::jsonb FROM signals WHERE signal_id = :'p1'",
               odd["signal_id"], json.dumps(odd["features_snapshot"]))
     assert row == [[odd["model_version"], "t"]], row
@@ -217,10 +212,10 @@ def test_a_group_answers_each_request_as_it_would_alone(api, key, admin, make_us
     assert conflict.result().status_code == 409 and conflict.result().json()["code"] == "REQ_4009"
     for sent in (unknown, revoked_key, unsigned):
         assert sent.result().status_code == 401 and sent.result().json()["code"] == "AUTH_1001", sent.result().text
-        assert stored(sent.body["signal_id"]) == "0"
+        assert signal_rows(sent.body["signal_id"]) == "0"
     assert unlisted.result().status_code == 422 and unlisted.result().json()["details"]["fields"][0]["field"] == "symbol"
-    assert invalid.result().status_code == 422 and stored(invalid.body["signal_id"]) == "0"
-    assert signed_ok.result().status_code == 200 and stored(json.loads(signed_body)["signal_id"]) == "1"
+    assert invalid.result().status_code == 422 and signal_rows(invalid.body["signal_id"]) == "0"
+    assert signed_ok.result().status_code == 200 and signal_rows(json.loads(signed_body)["signal_id"]) == "1"
     # The BUY in the group: acknowledged with the group, its order placed after every response was sent.
     assert buy.result().status_code == 200 and buy.result().json()["executions"] == 1
     assert len(wait_settled(trader, 1)) == 1
@@ -306,10 +301,10 @@ def test_a_group_whose_statement_fails_is_received_one_by_one(key):
         sql("DROP TRIGGER test_refuse_signal ON signals; DROP FUNCTION test_refuse_signal()")
     assert [line["signals"] for line in log_lines_since(offset, "HOLD group not stored together; each signal is received alone")] == [3]
     for sent in (first, last):
-        assert sent.result().status_code == 200 and stored(sent.body["signal_id"]) == "1", sent.result().text
+        assert sent.result().status_code == 200 and signal_rows(sent.body["signal_id"]) == "1", sent.result().text
     r = refused.result()
     assert r.status_code >= 500 and set(r.json()) >= {"code", "message", "request_id"}, r.text
-    assert stored(refused.body["signal_id"]) == "0"
+    assert signal_rows(refused.body["signal_id"]) == "0"
 
 
 def test_a_stopped_process_first_answers_what_waits_on_its_socket(key):
@@ -325,7 +320,7 @@ def test_a_stopped_process_first_answers_what_waits_on_its_socket(key):
     finally:
         blocked.release_all()
     for sent in waiting:
-        assert sent.result().status_code == 200 and stored(sent.body["signal_id"]) == "1", sent.result().text
+        assert sent.result().status_code == 200 and signal_rows(sent.body["signal_id"]) == "1", sent.result().text
     until(lambda: not any(alive(p) for p in before), "the stopped processes to exit")
     out = subprocess.run([os.environ["SIGNALBRIDGE_STACK"], "deploy", "Webhook", "--binary",
                           os.environ["SIGNALBRIDGE_BIN_DIR"] + "/Webhook"], capture_output=True, text=True, timeout=300)

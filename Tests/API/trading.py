@@ -17,6 +17,19 @@ SIM = {"binance": os.environ.get("SIM_BINANCE_URL", "http://127.0.0.1:9101"),
 FINAL = {"filled", "cancelled", "rejected", "failed", "dead_letter"}
 
 
+def webhook_key_for_new_traders(admin, name):
+    """The kill switch released and everyone's trading switched off, so a test trades only for the traders it makes;
+    returns a new webhook key named `name`."""
+    admin.send("PUT", "/v1/admin/kill-switch", {"engaged": False, "reason": "tests"})
+    sql("UPDATE trading_configs SET is_enabled = false")
+    return admin.send("POST", "/v1/admin/webhook-keys", {"name": name}).json()["key"]
+
+
+def signal_rows(signal_id):
+    """How many stored signals have this signal_id (as text: "0" or "1")."""
+    return sql("SELECT count(*) FROM signals WHERE signal_id = :'p1'", signal_id)[0][0]
+
+
 def now_iso(offset=0):
     t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=offset)
     return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
