@@ -17,9 +17,11 @@ exit(FunctionRuntime.main(name: "Webhook") { logger, config in
     let groupLimit = try config.int("WEBHOOK_GROUP_LIMIT", default: 32, range: 1...256)
     var router = Router()
     router.post("/v1/webhook/signal") { try webhook.receive($0) }
-    if groupLimit > 1 {
-        let routes = router
-        router.group(upTo: groupLimit) { webhook.receiveTogether($0, routes: routes) }
+    // Always the grouped loop: it also serves the connections nginx keeps open to the webhook (libfcgi's own loop
+    // would serve one kept connection only, until nginx closed it). A limit of 1 only stops storing signals together.
+    let routes = router
+    router.group(upTo: max(groupLimit, 2)) { requests in
+        groupLimit > 1 ? webhook.receiveTogether(requests, routes: routes) : Array(repeating: nil, count: requests.count)
     }
     return router
 })

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdint.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -34,8 +35,8 @@ static inline int sbfcgi_watch(int listen_fd, int signal_fd) {
     if (flags < 0 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) != 0) return -1;
     int ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0) return -1;
-    struct epoll_event listen_event = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data = { .u32 = 1 } };
-    struct epoll_event signal_event = { .events = EPOLLIN, .data = { .u32 = 2 } };
+    struct epoll_event listen_event = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data = { .u64 = 1 } };
+    struct epoll_event signal_event = { .events = EPOLLIN, .data = { .u64 = 2 } };
     if (epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &listen_event) != 0 || epoll_ctl(ep, EPOLL_CTL_ADD, signal_fd, &signal_event) != 0) {
         close(ep);
         return -1;
@@ -43,18 +44,50 @@ static inline int sbfcgi_watch(int listen_fd, int signal_fd) {
     return ep;
 }
 
-/* Waits for a connection or a shutdown signal: 1 connection waiting, 2 shutdown requested, 0 interrupted, -1 error. */
-static inline int sbfcgi_wait(int ep) {
-    struct epoll_event events[2];
-    int n = epoll_wait(ep, events, 2, -1);
-    if (n < 0) return errno == EINTR ? 0 : -1;
-    int result = 0;
-    for (int i = 0; i < n; i++) {
-        if (events[i].data.u32 == 2) return 2;
-        result = 1;
-    }
-    return result;
+/* Connections nginx keeps open (fastcgi_keep_conn) are watched too, level-triggered: readable means its next request
+ * (or nginx closing it). Registers one; 0, or -1 with errno (EEXIST: already watched). */
+static inline int sbfcgi_watch_kept(int ep, int fd) {
+    struct epoll_event event = { .events = EPOLLIN, .data = { .u64 = ((uint64_t)1 << 32) | (uint32_t)fd } };
+    return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &event);
 }
+
+/* Waits (at most timeout_ms; -1: no limit) for a new connection, a kept connection's next request or a shutdown
+ * signal. Returns how many kept connections are readable (their descriptors in ready, at most max), or -1 on error;
+ * *flags gets 1 when a new connection waits, 2 when shutdown was requested. Interrupted: 0 and no flags. */
+static inline int sbfcgi_wait_ready(int ep, int timeout_ms, int *ready, int max, int *flags) {
+    struct epoll_event events[64];
+    *flags = 0;
+    int n = epoll_wait(ep, events, max + 2 < 64 ? max + 2 : 64, timeout_ms);
+    if (n < 0) return errno == EINTR ? 0 : -1;
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        uint64_t tag = events[i].data.u64;
+        if (tag == 1) *flags |= 1;
+        else if (tag == 2) *flags |= 2;
+        else if (count < max) ready[count++] = (int)(uint32_t)tag;
+    }
+    return count;
+}
+
+/* What a kept connection holds, without blocking: 1 the start of a request, 0 nothing (nginx closed it, or an
+ * error: close it), 2 nothing yet. */
+static inline int sbfcgi_kept_state(int fd) {
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) return 1;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 2;
+    return 0;
+}
+
+/* Reads what is left of a request's input (its end-of-stdin record) so the kept connection's next request starts
+ * clean. */
+static inline void sbfcgi_drain_input(FCGX_Request *request) {
+    char buffer[1024];
+    while (request->in && FCGX_GetStr(buffer, sizeof buffer, request->in) > 0) {}
+}
+
+/* Whether the web server asked to keep the connection open after this request (FCGI_KEEP_CONN). */
+static inline int sbfcgi_keeps_connection(const FCGX_Request *request) { return request->keepConnection; }
 
 /* Whether the listening socket is TCP (its connections then get TCP_NODELAY). */
 static inline int sbfcgi_is_tcp(int listen_fd) {

@@ -101,6 +101,29 @@ class Sent:
         return self.response
 
 
+def nginx_workers():
+    master = (state() / "run" / "nginx.pid").read_text().strip()
+    out = subprocess.run(["pgrep", "-P", master], capture_output=True, text=True, timeout=10).stdout
+    return set(out.split())
+
+
+def without_kept_connections():
+    """nginx keeps its connections to the webhook open between requests (routes.conf); a request it sends on one
+    reaches that connection's process, not the accept queue. A reload replaces nginx's workers; once the old ones
+    have exited, their kept connections are closed and every request opens a new connection."""
+    old = nginx_workers()
+    subprocess.run(["nginx", "-p", str(state() / "nginx") + "/", "-c", str(state() / "nginx" / "nginx.conf"), "-s", "reload"],
+                   check=True, capture_output=True, timeout=30)
+    until(lambda: not nginx_workers() & old and nginx_workers(), "nginx's old workers to exit")
+
+
+def kept_connections():
+    """The webhook processes' end of each open connection from nginx (`ss`: unix stream sockets whose local address
+    is a webhook socket), by inode."""
+    out = subprocess.run(["ss", "-xH", "state", "established"], capture_output=True, text=True, timeout=10).stdout
+    return {line.split()[4] for line in out.splitlines() if len(line.split()) > 5 and "/webhook." in line.split()[3]}
+
+
 class Blocked:
     """Every webhook process held by a blocker; then `send` queues requests one by one (each waits in the accept
     queue before the next is sent, so their order there is the order sent); `release_one` frees one process,
@@ -108,6 +131,7 @@ class Blocked:
 
     def __init__(self, key):
         self.key = key
+        without_kept_connections()
         self.processes = len(webhook_pids())
         ids = [signal()["signal_id"] for _ in range(self.processes)]
         self.holders = [Holder(ids[:-1]), Holder(ids[-1:])]
@@ -327,3 +351,61 @@ def test_a_stopped_process_first_answers_what_waits_on_its_socket(key):
     assert out.returncode == 0, out.stderr
     assert len(webhook_pids()) == len(before) and not set(webhook_pids()) & set(before)
     assert requests.post(BASE + "/v1/webhook/signal", json=signal(action=1), headers={"X-API-Key": key}, timeout=10).status_code == 200
+
+
+def test_nginx_keeps_its_connections_to_the_webhook_open(key):
+    """A connection per signal cost nginx and the webhook a connect, an accept and two closes (~10 % of the
+    signals a second): nginx keeps them open (routes.conf: fastcgi_keep_conn) and the webhook serves a kept
+    connection's next request like a new connection's."""
+    without_kept_connections()
+    assert kept_connections() == set()
+    sent = [signal(action=1) for _ in range(11)]
+    def post(body):
+        return requests.post(BASE + "/v1/webhook/signal", json=body, headers={"X-API-Key": key}, timeout=10)
+
+    assert post(sent[0]).status_code == 200
+    first = kept_connections()
+    assert len(first) == 1, first
+    for body in sent[1:]:
+        assert post(body).status_code == 200
+    assert kept_connections() == first, "one kept connection serves one request after another"
+    assert all(signal_rows(body["signal_id"]) == "1" for body in sent)
+
+
+def test_deploying_the_webhook_while_signals_stream_loses_none(key):
+    """Signals sent without pause on kept connections while the webhook is deployed: the old processes close
+    their kept connections as they stop; nginx sends a request it had just put on one again, on a new connection
+    (routes.conf: fastcgi_next_upstream). Every signal is answered 200 and stored once."""
+    results, lock, stop = [], threading.Lock(), threading.Event()
+
+    def stream():
+        while not stop.is_set():
+            body = signal(action=1)
+            try:
+                status = requests.post(BASE + "/v1/webhook/signal", json=body, headers={"X-API-Key": key}, timeout=30).status_code
+            except requests.RequestException as e:
+                status = repr(e)
+            with lock:
+                results.append((body["signal_id"], status))
+
+    before = webhook_pids()
+    threads = [threading.Thread(target=stream, daemon=True) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        until(lambda: len(results) >= 50 and kept_connections(), "signals streaming on kept connections")
+        out = subprocess.run([os.environ["SIGNALBRIDGE_STACK"], "deploy", "Webhook", "--binary",
+                              os.environ["SIGNALBRIDGE_BIN_DIR"] + "/Webhook"], capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        deployed = len(results)
+        until(lambda: len(results) >= deployed + 50, "signals after the deploy")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+    assert not set(webhook_pids()) & set(before)
+    failed = [r for r in results if r[1] != 200]
+    assert not failed, f"{len(failed)} of {len(results)} failed: {failed[:5]}"
+    ids = [r[0] for r in results]
+    stored = sql("SELECT count(*), count(DISTINCT signal_id) FROM signals WHERE signal_id = ANY(:'p1'::text[])", "{" + ",".join(ids) + "}")
+    assert [int(stored[0][0]), int(stored[0][1])] == [len(ids), len(ids)]

@@ -198,16 +198,18 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
   of their own): groups of 4.6 instead of 3.6 signals, 8.35–8.4k → 8.9–9.1k; nginx's access log buffered
   (64 KiB blocks, flushed within 1 s) instead of a write per request: +2–3.5 % in alternating runs; no
   needless system calls per accepted connection (TCP_NODELAY only on TCP, no close-on-exec flag); the
-  acknowledgment written directly rather than through a dictionary: together 8.5–8.8k → 9.0–9.5k. Twelve
-  \`make bench\` runs of this code (2026-11-21): 50.9, 51.4, 49.0, 48.4, 51.2, 46.0, 50.3, 50.6, 49.2, 49.0,
-  49.6, 46.3 % of pgbench (median 49.4 %; the webhook at 88–100 % of the floor, pgbench itself 17.8–19.2k). The target
-  is at the edge of the run-to-run noise, not cleared in every run: what is left
-  is ~13 % of the box idle while the processes wait for their commits' WAL flushes, which pipelining (reading
-  and validating the next group while the statement of the previous one commits) was meant to use. Tried and
-  reverted: with the statement sent without waiting and the next group read meanwhile, 2 processes gave
-  8.0–8.5k, 1 process 8.1–8.7k (against 8.9–9.3k): a process took the next group as soon as anything waited,
-  so groups shrank (3.7 signals per transaction instead of 4.6) and the database cost more than the overlap saved. Profile after (perf, whole box, ~8k req/s): webhook 31 %, PostgreSQL 28 %, nginx 21 %, wrk
-  8.5 %, idle 8.5 % (the processes wait on the database in turn).
+  acknowledgment written directly rather than through a dictionary: together 8.5–8.8k → 9.0–9.5k (twelve runs:
+  46.0–51.4 % of pgbench, median 49.4 %: at the edge of the noise). **Kept connections (2026-11-21, later):**
+  nginx keeps its FastCGI connections to the webhook open (\`fastcgi_keep_conn\`, an upstream \`keepalive\`) and
+  the webhook's processes watch them for their next request: a connect, an accept and two closes less per
+  signal; the floor program gained as much with the same nginx settings (8.3–8.9k → 9.9–10.6k). Webhook:
+  9.0–9.5k → 9.9–10.4k req/s (2 processes; 3: 9.1k), \`make bench\` 52.3 and 54.7 % of pgbench in its first two
+  runs; the box's idle time fell from ~13 % to 6–8 %. Tried on the way and not kept (same stack, 8 s runs): a
+  reader thread per process accepting and validating while the other thread waits on the database (groups of
+  7–11 signals per transaction, 1 process 9.3–9.9k, 2 processes 7.9–9.1k: the hand-offs between threads cost
+  what the overlap saved); the next group's statement sent before the previous group's answers (a second
+  connection per process; 8.3–8.8k); 2 nginx workers (8.4–9.3k). The box, profiled before kept connections
+  (perf, ~9k req/s): webhook 26 %, PostgreSQL 28.5 %, nginx 21 %, wrk 9 %, idle 13 %.
 - Where the webhook's database time goes: pgbench running the webhook's own statement (no HTTP) gives
   ≈ 12k TPS for the HOLD statement against ≈ 14.5k for a bare insert of the same signal row and ≈ 18–19k for the
   3-column reference row: the signals row (3 indexes, a UUID key, a CHECK constraint) and the key lookup
