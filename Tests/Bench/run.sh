@@ -56,7 +56,17 @@ kill $(cat "$FLOOR_PID") 2>/dev/null || true
 rm -f "$FLOOR_PID"
 FLOOR_PID=""
 
+# A quiet database for a measurement: the loads before it leave new rows for autovacuum and dirty buffers for the
+# checkpointer, which otherwise land in the middle of it (seen: the webhook's p99 at 17.5 ms in 2 of 11 runs, its
+# commits waiting behind that I/O; the fan-out at 134 ms instead of ~90 ms). pgbench, first, starts quiet too.
+quiet_database() {
+  psql "$OWNER_URL" -X -q -c "VACUUM ANALYZE"
+  local pg_admin=(psql -X -q -h "$SIGNALBRIDGE_STATE_DIR/run/pg" -p "$PG_PORT" -U postgres -d signalbridge -c CHECKPOINT)
+  if [ "$(id -u)" = 0 ]; then runuser -u signalbridge -- "${pg_admin[@]}"; else "${pg_admin[@]}"; fi
+}
+
 echo "[bench] webhook (auth + validation + dedupe + durable insert, HOLD), 16 connections" >&2
+quiet_database
 key=$(env -i PATH=/usr/bin:/bin DATABASE_URL_FILE="$TEST_DATABASE_URL_FILE" "$SIGNALBRIDGE_BIN_DIR/signalbridge" webhook-key create --name bench |
   sed -n 's/^key: \([^ ]*\).*/\1/p')
 ts=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
@@ -72,11 +82,7 @@ wh_rps=$(awk '/Requests\/sec/ {print $2}' <<<"$wh")
 wh_line=$(grep '^BENCH' <<<"$wh")
 
 echo "[bench] fan-out: 1,000 users x 2 exchanges" >&2
-# Start from a quiet database: the loads above left ~100k new rows for autovacuum and dirty buffers for the
-# checkpointer, which otherwise land in the middle of this measurement (seen: 134 ms instead of ~90 ms).
-psql "$OWNER_URL" -X -q -c "VACUUM ANALYZE"
-pg_admin=(psql -X -q -h "$SIGNALBRIDGE_STATE_DIR/run/pg" -p "$PG_PORT" -U postgres -d signalbridge -c CHECKPOINT)
-if [ "$(id -u)" = 0 ]; then runuser -u signalbridge -- "${pg_admin[@]}"; else "${pg_admin[@]}"; fi
+quiet_database
 fan=$(BENCH_WEBHOOK_KEY=$key .local/venv/bin/python Tests/Bench/fanout.py 1000)
 
 echo "[bench] nginx static return 200, 16 connections" >&2
@@ -203,8 +209,15 @@ Command: \`Tests/Bench/simulator.sh\` (wrk \`-t2 -c16\`, 20,000 pre-signed order
   nginx keeps its FastCGI connections to the webhook open (\`fastcgi_keep_conn\`, an upstream \`keepalive\`) and
   the webhook's processes watch them for their next request: a connect, an accept and two closes less per
   signal; the floor program gained as much with the same nginx settings (8.3–8.9k → 9.9–10.6k). Webhook:
-  9.0–9.5k → 9.9–10.4k req/s (2 processes; 3: 9.1k), \`make bench\` 52.3 and 54.7 % of pgbench in its first two
-  runs; the box's idle time fell from ~13 % to 6–8 %. Tried on the way and not kept (same stack, 8 s runs): a
+  9.0–9.5k → 9.9–10.8k req/s (2 processes; 3: 9.1k); fifteen \`make bench\` runs of this code: 54.7, 52.3, 54.7,
+  53.7, 60.0, 52.6, 57.3, 54.3, then (with the quiet start below) 53.9, 50.8, 50.2, 51.9, 55.5, 52.4, 54.3 % of
+  pgbench (median 53.9 %, lowest 50.2 %; pgbench itself 17.8–19.7k); the box's idle time fell from ~13 % to 6–8 %.
+  The floor row keeps one connection per request (the shape's cheapest program, unchanged). The webhook's load
+  now starts, like the fan-out's, from a quiet database (VACUUM ANALYZE, CHECKPOINT after pgbench and the floor):
+  p99 was 17.5–17.8 ms in 2 of 11 runs without it (its commits behind that background I/O), 3.0–4.3 ms in the 7
+  with it; throughput the same (alternating 10 s runs on one stack: 9.8–10.3k either way). In 1 of the 15 runs
+  the fan-out missed its targets (response 20.5 ms, all acknowledged 2.15 s; that run's webhook and pgbench were
+  slow too); the others: 14.6–16.4 ms and 1.52–1.67 s. Tried on the way and not kept (same stack, 8 s runs): a
   reader thread per process accepting and validating while the other thread waits on the database (groups of
   7–11 signals per transaction, 1 process 9.3–9.9k, 2 processes 7.9–9.1k: the hand-offs between threads cost
   what the overlap saved); the next group's statement sent before the previous group's answers (a second
