@@ -86,9 +86,6 @@ static inline void sbfcgi_drain_input(FCGX_Request *request) {
     while (request->in && FCGX_GetStr(buffer, sizeof buffer, request->in) > 0) {}
 }
 
-/* Whether the web server asked to keep the connection open after this request (FCGI_KEEP_CONN). */
-static inline int sbfcgi_keeps_connection(const FCGX_Request *request) { return request->keepConnection; }
-
 /* Whether the listening socket is TCP (its connections then get TCP_NODELAY). */
 static inline int sbfcgi_is_tcp(int listen_fd) {
     struct sockaddr_storage address;

@@ -122,7 +122,8 @@ extension FunctionRuntime {
             }
             let response = respond(to: received[i], with: outcome)
             write(response, requestID: received[i].requestID, on: slot)
-            let keep = keepOpen && sbfcgi_keeps_connection(slot) != 0
+            // libfcgi sets keepConnection from the begin record's FCGI_KEEP_CONN flag (nginx: fastcgi_keep_conn).
+            let keep = keepOpen && slot.pointee.keepConnection != 0
             if keep { sbfcgi_drain_input(slot) }
             let fd = sbfcgi_finish_open(slot)
             if fd >= 0 {
